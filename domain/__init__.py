@@ -1,0 +1,1 @@
+"""Lifecycle domain: models, rules and services. Imports nothing from api/, bot/ or worker/."""
