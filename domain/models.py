@@ -9,7 +9,7 @@ from domain.events.models import Event
 from domain.orders.models import Order, OrderLine
 from domain.outbox.models import OutboxMessage
 from domain.referrals.models import Offer, Referral
-from domain.scoring.models import Score, ScoringRun
+from domain.scoring.models import Score, ScoringRun, ScoringShard
 from domain.stages.models import StageChange
 from domain.staff.models import ApiToken, Staff
 from domain.suggestions.models import Suggestion
@@ -29,6 +29,7 @@ __all__ = [
     "Referral",
     "Score",
     "ScoringRun",
+    "ScoringShard",
     "StageChange",
     "Staff",
     "Suggestion",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.clock import utcnow
@@ -41,6 +41,13 @@ class Customer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     stage: str = Field(default=Stage.PROSPECT, sa_type=String(20))
     stage_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Facts derived from orders and events, kept current so that stage rules and
+    # look-ups run set-wise without re-aggregating the order history.
+    first_order_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_order_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    order_count: int = Field(default=0)
+    net_revenue_minor: int = Field(default=0, sa_type=BigInteger)
+    last_engaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Consent(SQLModel, table=True):

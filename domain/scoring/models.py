@@ -42,6 +42,26 @@ class ScoringRun(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class ScoringShard(SQLModel, table=True):
+    """One shard of a run: a contiguous range of customer ids, mapped by one job."""
+
+    __tablename__ = "scoring_shard"
+    __table_args__ = (UniqueConstraint("run_id", "shard_no"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=IdType)
+    run_id: int = Field(foreign_key="scoring_run.id", sa_type=IdType, ondelete="CASCADE")
+    shard_no: int
+    customer_id_min: int = Field(sa_type=BigInteger)
+    customer_id_max: int = Field(sa_type=BigInteger)
+    phase: str = Field(default="features", sa_type=String(20))
+    status: str = Field(default=RunStatus.QUEUED, sa_type=String(12))
+    customers: int = Field(default=0)
+    seconds: float | None = Field(default=None, sa_type=Float)
+    error: str | None = Field(default=None, sa_type=Text)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class Score(SQLModel, table=True):
     """What one run concluded about one customer."""
 

@@ -1,7 +1,7 @@
 """seed default channels
 
-Revision ID: 67a153e67deb
-Revises: 3d771de0aece
+Revision ID: 0002
+Revises: 0001
 Create Date: 2026-11-25 14:39:45.299119
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '67a153e67deb'
-down_revision: str | None = '3d771de0aece'
+revision: str = '0002'
+down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

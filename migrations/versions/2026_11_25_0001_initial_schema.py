@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3d771de0aece
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:39:29.355916
+Create Date: 2026-11-25 14:40:31.240373
 """
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import domain.columns
 
-revision: str = '3d771de0aece'
+revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -125,6 +125,11 @@ def upgrade() -> None:
     sa.Column('created_at', domain.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('stage', sa.String(length=20), nullable=False),
     sa.Column('stage_since', domain.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_order_at', domain.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_order_at', domain.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('order_count', sa.Integer(), nullable=False),
+    sa.Column('net_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.Column('last_engaged_at', domain.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['acquisition_channel_id'], ['channel.id'], name=op.f('fk_customer_acquisition_channel_id_channel')),
     sa.ForeignKeyConstraint(['owner_id'], ['staff.id'], name=op.f('fk_customer_owner_id_staff')),
     sa.ForeignKeyConstraint(['referred_by_id'], ['customer.id'], name=op.f('fk_customer_referred_by_id_customer')),
@@ -140,6 +145,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customer_referred_by_id'), ['referred_by_id'], unique=False)
         batch_op.create_index('ix_customer_stage', ['stage'], unique=False)
 
+    op.create_table('scoring_shard',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shard_no', sa.Integer(), nullable=False),
+    sa.Column('customer_id_min', sa.BigInteger(), nullable=False),
+    sa.Column('customer_id_max', sa.BigInteger(), nullable=False),
+    sa.Column('phase', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('customers', sa.Integer(), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('started_at', domain.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', domain.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['scoring_run.id'], name=op.f('fk_scoring_shard_run_id_scoring_run'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_shard')),
+    sa.UniqueConstraint('run_id', 'shard_no', name=op.f('uq_scoring_shard_run_id_shard_no'))
+    )
     op.create_table('consent',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -393,6 +415,7 @@ def downgrade() -> None:
 
     op.drop_table('event')
     op.drop_table('consent')
+    op.drop_table('scoring_shard')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_stage')
         batch_op.drop_index(batch_op.f('ix_customer_referred_by_id'))
