@@ -10,8 +10,8 @@ from domain.orders.models import Order, OrderLine
 from domain.outbox.models import OutboxMessage
 from domain.referrals.models import Offer, Referral
 from domain.scoring.models import Score, ScoringRun, ScoringShard
-from domain.stages.models import StageChange
 from domain.staff.models import ApiToken, Staff
+from domain.stages.models import StageChange
 from domain.suggestions.models import Suggestion
 
 __all__ = [
@@ -30,8 +30,8 @@ __all__ = [
     "Score",
     "ScoringRun",
     "ScoringShard",
-    "StageChange",
     "Staff",
+    "StageChange",
     "Suggestion",
     "metadata",
 ]

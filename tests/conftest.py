@@ -21,7 +21,9 @@ from domain import migrate
 from domain.channels.defaults import DEFAULT_CHANNELS
 from domain.db import make_engine, metadata
 
-PG_ADMIN_DSN = os.environ.get("LIFECYCLE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "LIFECYCLE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("LIFECYCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 KEEP_TABLES = {"alembic_version", "channel"}
 
@@ -74,9 +76,9 @@ def _clean(engine: Engine) -> None:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(
-            metadata.tables["channel"].delete().where(
-                metadata.tables["channel"].c.code.not_in(defaults)
-            )
+            metadata.tables["channel"]
+            .delete()
+            .where(metadata.tables["channel"].c.code.not_in(defaults))
         )
 
 
@@ -93,6 +95,6 @@ def engine(request: pytest.FixtureRequest, _engines: dict[str, Engine]) -> Engin
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session on the clean database; tests commit explicitly when the code under test must see data."""
+    """A session on the clean database; commit when the code under test reads via its own."""
     with Session(engine, expire_on_commit=False) as session:
         yield session

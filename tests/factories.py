@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from domain.catalog.models import Product
 from domain.channels.models import Channel
@@ -23,7 +22,7 @@ _seq = itertools.count(1)
 
 def channel(session: Session, code: str) -> Channel:
     """The seeded channel with this code."""
-    found = session.scalars(select(Channel).where(Channel.code == code)).one()
+    found = session.exec(select(Channel).where(Channel.code == code)).one()
     return found
 
 
@@ -56,7 +55,10 @@ def make_customer(session: Session, **overrides: Any) -> Customer:
 
 def grant_consent(session: Session, customer: Customer, code: str, granted: bool = True) -> Consent:
     """Record the customer's consent (or refusal) for a channel."""
-    row = Consent(customer_id=customer.id, channel_id=channel(session, code).id, granted=granted)
+    assert customer.id is not None
+    channel_id = channel(session, code).id
+    assert channel_id is not None
+    row = Consent(customer_id=customer.id, channel_id=channel_id, granted=granted)
     session.add(row)
     session.flush()
     return row
@@ -103,6 +105,7 @@ def make_order(
     order = Order(**values)
     session.add(order)
     session.flush()
+    assert order.id is not None
     items = products or []
     share = total_minor // max(len(items), 1)
     for i, product in enumerate(items or [None], start=1):

@@ -30,7 +30,9 @@ class Event(SQLModel, table=True):
     """Something a customer did, recorded once per idempotency key."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_customer_id_type_occurred_at", "customer_id", "type", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_event_customer_id_type_occurred_at", "customer_id", "type", "occurred_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=IdType)
     customer_id: int = Field(foreign_key="customer.id", sa_type=IdType)

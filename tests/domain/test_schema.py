@@ -9,8 +9,7 @@ from sqlalchemy.engine import Engine
 
 from domain.channels.defaults import DEFAULT_CHANNELS
 from domain.channels.models import Channel
-from domain.db import metadata
-from domain.db import unit_of_work
+from domain.db import metadata, unit_of_work
 
 
 def test_migrations_match_models_so_autogenerate_finds_no_difference(engine: Engine) -> None:

@@ -1,0 +1,18 @@
+"""The `lifecycle` command: one entry point that starts every part."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import db, stats
+from cli.staff import staff_app, token_app
+
+app = typer.Typer(
+    help="Lifecycle: customer-lifecycle marketing backend with a sales assistant.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(token_app, name="token")
+app.command("stats")(stats.stats_command)
