@@ -65,14 +65,16 @@ function compat(server) {
   const commands = new Map(); // [token, scope, language_code] -> BotCommand[]
   const webhooks = new Map(); // token -> url
   const confirmed = new Map(); // token -> lowest update_id not confirmed by an offset yet
-  const transcript = [];
+  const transcripts = new Map(); // token -> events, so a long poll scans only its own bot
   const waiters = new Set();
+  let seq = 0;
 
-  const record = (event) => {
-    const { botToken, ...params } = event.params; // the token is routing, not payload
+  // botToken is routing for the user-side routes, not part of what the user sent.
+  const record = ({ token, params: { botToken, ...params }, ...event }) => {
     const chat = params.chat_id ?? params.chat?.id ?? params.message?.chat?.id
       ?? event.result?.chat?.id;
-    transcript.push({ seq: transcript.length + 1, ...event, params, chat_id: Number(chat) || null });
+    if (!transcripts.has(token)) transcripts.set(token, []);
+    transcripts.get(token).push({ seq: ++seq, ...event, params, chat_id: Number(chat) || null });
     waiters.forEach((poke) => poke());
   };
   // Resolves once ready() holds, after `ms`, or when the client hangs up (PTB cancels its poll).
@@ -177,11 +179,20 @@ function compat(server) {
       query.answered = true;
       return true;
     },
-    sendChatAction: (token, p) => knownChat(p.chat_id) && true,
-    setMyCommands: (token, p) => commands.set(commandsKey(token, p), p.commands) && true,
+    sendChatAction: (token, p) => Boolean(knownChat(p.chat_id)),
+    setMyCommands: (token, p) => {
+      commands.set(commandsKey(token, p), p.commands);
+      return true;
+    },
     getMyCommands: (token, p) => commands.get(commandsKey(token, p)) ?? [],
-    deleteMyCommands: (token, p) => commands.delete(commandsKey(token, p)) || true,
-    setWebhook: (token, p) => webhooks.set(token, p.url) && true,
+    deleteMyCommands: (token, p) => {
+      commands.delete(commandsKey(token, p));
+      return true;
+    },
+    setWebhook: (token, p) => {
+      webhooks.set(token, p.url);
+      return true;
+    },
     deleteWebhook: (token, p) => {
       webhooks.delete(token);
       if (p.drop_pending_updates) confirmed.set(token, server.updateId);
@@ -204,19 +215,16 @@ function compat(server) {
     },
   };
 
+  const userMessage = (add) => async (token, b) => {
+    if (!b.from?.id || !b.chat?.id) throw badRequest('from.id and chat.id are required');
+    chats.set(String(b.chat.id), b.chat);
+    const ids = nextIds();
+    await add.call(server, b);
+    return ids;
+  };
   const userMethods = {
-    sendMessage: async (token, b) => {
-      chats.set(String(b.chat.id), b.chat);
-      const ids = nextIds();
-      await server.addUserMessage(b);
-      return ids;
-    },
-    sendCommand: async (token, b) => {
-      chats.set(String(b.chat.id), b.chat);
-      const ids = nextIds();
-      await server.addUserCommand(b);
-      return ids;
-    },
+    sendMessage: userMessage(server.addUserMessage),
+    sendCommand: userMessage(server.addUserCommand),
     sendCallback: async (token, b) => {
       const pressed = findBotMessage(token, b.message?.chat?.id, b.message?.message_id);
       if (!pressed) throw badRequest('message with the pressed button not found');
@@ -228,19 +236,24 @@ function compat(server) {
     },
     transcript: async (token, b, res) => {
       const after = Number(b.after ?? 0);
-      const mine = () => transcript.filter((ev) => ev.token === token && ev.seq > after);
+      const mine = () => (transcripts.get(token) ?? []).filter((ev) => ev.seq > after);
       await waitUntil(() => mine().length > 0, Number(b.timeout ?? 0) * 1000, res);
-      return mine().map(({ token: _, ...ev }) => ev);
+      return mine();
     },
   };
 
   const handle = async (req, res, actor, token, method, handler) => {
     const params = { ...req.query, ...req.body };
-    JSON_PARAMS.forEach((k) => {
-      if (typeof params[k] === 'string') params[k] = JSON.parse(params[k]);
-    });
     if (actor === 'user') params.date = seconds();
     try {
+      JSON_PARAMS.forEach((k) => {
+        if (typeof params[k] !== 'string') return;
+        try {
+          params[k] = JSON.parse(params[k]);
+        } catch {
+          throw badRequest(`can't parse ${k} JSON object`);
+        }
+      });
       if (!handler) throw badRequest(`method '${method}' is not supported by the emulator`);
       const result = await handler(token, params, res);
       if (!QUIET.has(method)) record({ token, actor, method, params, result });

@@ -3,7 +3,8 @@
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from harness import TelegramClient, TelegramEmulator, run_emulator
+
+from tests.e2e.telegram.harness import TelegramClient, TelegramEmulator, run_emulator
 
 
 @pytest.fixture(scope="session")

@@ -314,10 +314,12 @@ class TelegramUser:
     async def next_reply(self, timeout: float = 5.0) -> Message:
         """Wait for the next bot message in this chat that was not returned before."""
         event = await self.client.wait_for(
-            lambda e: e.actor == "bot"
-            and e.method == "sendMessage"
-            and not e.error
-            and e.chat_id == self.chat_id,
+            lambda e: (
+                e.actor == "bot"
+                and e.method == "sendMessage"
+                and not e.error
+                and e.chat_id == self.chat_id
+            ),
             timeout,
             skip=self._consumed,
         )
@@ -327,10 +329,12 @@ class TelegramUser:
     async def next_edit(self, message_id: int, timeout: float = 5.0) -> Message:
         """Wait for the next edit of bot message ``message_id``; return the edited message."""
         event = await self.client.wait_for(
-            lambda e: e.method in _EDITS
-            and not e.error
-            and e.chat_id == self.chat_id
-            and e.message.message_id == message_id,
+            lambda e: (
+                e.method in _EDITS
+                and not e.error
+                and e.chat_id == self.chat_id
+                and e.message.message_id == message_id
+            ),
             timeout,
             skip=self._consumed,
         )
@@ -340,9 +344,11 @@ class TelegramUser:
     async def callback_answer(self, callback_query_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """Wait for the bot's answerCallbackQuery to this query; return its params."""
         event = await self.client.wait_for(
-            lambda e: e.method == "answerCallbackQuery"
-            and not e.error
-            and str(e.params["callback_query_id"]) == callback_query_id,
+            lambda e: (
+                e.method == "answerCallbackQuery"
+                and not e.error
+                and str(e.params["callback_query_id"]) == callback_query_id
+            ),
             timeout,
         )
         return event.params

@@ -6,9 +6,16 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import AnyApplication, EmulatorError, TelegramClient, run_emulator, running_bot
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from tests.e2e.telegram.harness import (
+    AnyApplication,
+    EmulatorError,
+    TelegramClient,
+    run_emulator,
+    running_bot,
+)
 
 OFFER = InlineKeyboardMarkup([[InlineKeyboardButton("Show offer", callback_data="offer")]])
 BUY = InlineKeyboardMarkup([[InlineKeyboardButton("Buy", callback_data="buy")]])
