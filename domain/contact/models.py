@@ -34,6 +34,10 @@ class ContactLog(SQLModel, table=True):
     priority: int = Field(default=50)
     outcome: str = Field(sa_type=String(10))
     reason: str = Field(default="", sa_type=String(300))
+    # Machine-readable twin of `reason` (a ContactReason value) and, for deferred touches,
+    # the earliest moment the policy allows them, so a job can pick them up again.
+    reason_code: str | None = Field(default=None, sa_type=String(30))
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     staff_id: int | None = Field(default=None, foreign_key="staff.id", sa_type=IdType)
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id", sa_type=IdType)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

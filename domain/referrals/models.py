@@ -69,3 +69,22 @@ class Referral(SQLModel, table=True):
     redeemed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     converted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reward_granted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReferralRedemption(SQLModel, table=True):
+    """A referee's use of a referral code, and whether their first paid order earned the reward.
+
+    One row per referee (the unique column enforces "one redemption per referee"); a code
+    with `max_uses` above one has several rows.
+    """
+
+    __tablename__ = "referral_redemption"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=IdType)
+    referral_id: int = Field(foreign_key="referral.id", sa_type=IdType, index=True)
+    referee_id: int = Field(foreign_key="customer.id", sa_type=IdType, unique=True)
+    redeemed_at: datetime = Field(sa_type=UTCDateTime)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", sa_type=IdType)
+    converted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reward_minor: int = Field(default=0, sa_type=BigInteger)
+    reward_granted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
