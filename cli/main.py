@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import db, stats
+from cli import db, outbox, stats
 from cli.staff import staff_app, token_app
+from cli.worker import worker_command
 
 app = typer.Typer(
     help="Lifecycle: customer-lifecycle marketing backend with a sales assistant.",
@@ -15,4 +16,6 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
+app.add_typer(outbox.app, name="outbox")
 app.command("stats")(stats.stats_command)
+app.command("worker")(worker_command)

@@ -14,12 +14,17 @@ from domain.columns import IdType, JsonType, UTCDateTime
 
 
 class OutboxStatus(StrEnum):
-    """Delivery state; `dead` rows failed too often and wait for an admin."""
+    """Delivery state; `dead` rows failed too often and wait for an admin.
+
+    `cancelled` rows were never sent because the customer withdrew consent (or lost the
+    address) after the message was queued.
+    """
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
+    CANCELLED = "cancelled"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -43,3 +48,6 @@ class OutboxMessage(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff.id", sa_type=IdType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The transport's id of the sent message (SMTP Message-ID, Telegram message_id), so a
+    # message can be found, edited or recalled on the channel later.
+    provider_message_id: str | None = Field(default=None, sa_type=String(200))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from domain.outbox.models import OutboxMessage
 
@@ -27,7 +26,7 @@ def enqueue(
     The row is written in the caller's transaction, so it exists exactly when the state
     change that caused it commits; a rollback drops both.
     """
-    existing = session.scalars(
+    existing = session.exec(
         select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
     ).first()
     if existing is not None:
