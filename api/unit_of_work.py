@@ -1,0 +1,40 @@
+"""One transaction per request: a mutation commits once at the end, anything else rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from api.context import Context
+
+
+class UnitOfWork(SchemaExtension):
+    """Commit a mutation that ran without errors, roll back everything else, then notify.
+
+    A mutation's expected refusals are results, not errors, so they commit (with their
+    audit entry); an unexpected error anywhere rolls the whole request back.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        """Finish the request's transaction after the operation has run."""
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return
+        result = self.execution_context.result
+        is_mutation = self.execution_context.operation_type is OperationType.MUTATION
+        commit = is_mutation and result is not None and not getattr(result, "errors", None)
+        try:
+            await context.db.finish(commit=commit)
+        except Exception as exc:  # the commit itself failed: none of the mutation holds
+            if result is not None:
+                result.data = None
+                result.errors = [GraphQLError(str(exc), original_error=exc)]
+            return
+        if commit:
+            for notify in context.after_commit:
+                await notify()
+        context.after_commit.clear()
