@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import db, outbox, stats
+from cli.importing import import_command
 from cli.serve import serve_command
 from cli.staff import staff_app, token_app
 from cli.worker import worker_command
@@ -21,3 +22,4 @@ app.add_typer(outbox.app, name="outbox")
 app.command("stats")(stats.stats_command)
 app.command("worker")(worker_command)
 app.command("serve")(serve_command)
+app.command("import")(import_command)
