@@ -41,3 +41,6 @@ class Suggestion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who accepted or dismissed it (an admin may resolve another's), and what they noted.
+    resolved_by_id: int | None = Field(default=None, foreign_key="staff.id", sa_type=IdType)
+    outcome_note: str | None = Field(default=None, sa_type=String(300))

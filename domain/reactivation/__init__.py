@@ -1,0 +1,1 @@
+"""Waking sleeping customers: an exclusive offer, a response window, then reactivated or lost."""

@@ -1,0 +1,1 @@
+"""Lifecycle triggers: time- and behaviour-based reasons that become suggestions for sales staff."""
