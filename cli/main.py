@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import db, outbox, stats
+from cli.demo_data import demo_data_command
 from cli.importing import import_command
 from cli.serve import serve_command
 from cli.staff import staff_app, token_app
@@ -23,3 +24,4 @@ app.command("stats")(stats.stats_command)
 app.command("worker")(worker_command)
 app.command("serve")(serve_command)
 app.command("import")(import_command)
+app.command("demo-data")(demo_data_command)
