@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import db, outbox, stats
+from cli.demo import demo_command
 from cli.demo_data import demo_data_command
 from cli.importing import import_command
 from cli.serve import serve_command
@@ -25,3 +26,4 @@ app.command("worker")(worker_command)
 app.command("serve")(serve_command)
 app.command("import")(import_command)
 app.command("demo-data")(demo_data_command)
+app.command("demo")(demo_command)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         SecretStr("dev-secret"), description="key for hashing tokens and link codes"
     )
     import_batch_size: int = Field(5000, ge=1, le=100_000)
+    lifecycle_config: str = Field(
+        "consumer_retail",
+        description="stage rules, triggers and policies: a preset name or a TOML file path",
+    )
 
     @field_validator("environment")
     @classmethod
