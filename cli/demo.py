@@ -19,9 +19,9 @@ from domain.db import get_engine, unit_of_work
 from domain.demo import DemoDataError, generate
 from domain.passes import run_lifecycle_pass
 from domain.settings import get_settings
-from domain.stages.config import LifecycleConfigError, load_config
 from domain.staff.models import Staff, StaffRole, TokenRole
 from domain.staff.service import create_token
+from domain.stages.config import LifecycleConfigError, load_config
 from domain.suggestions.models import Suggestion, SuggestionStatus
 
 
