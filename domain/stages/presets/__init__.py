@@ -1,0 +1,1 @@
+"""Shipped lifecycle config presets, one TOML file per business model."""
