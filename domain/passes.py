@@ -38,8 +38,8 @@ def run_lifecycle_pass(
     """
     stages = (recompute_all if full else decay_pass)(session=session, as_of=as_of, config=config)
     expired = expire_due(session=session, as_of=as_of)
-    closed = close_windows(session=session, as_of=as_of)
-    triggers = run_triggers(session=session, as_of=as_of)
+    closed = close_windows(session=session, as_of=as_of, config=config.reactivation)
+    triggers = run_triggers(session=session, as_of=as_of, config=config.triggers)
     return PassResult(
         stages=stages, suggestions_expired=expired, reactivation=closed, triggers=triggers
     )

@@ -24,6 +24,7 @@ from domain.contact.policy import (
     kind_word,
 )
 from domain.contact.queries import all_channel_facts, customer_facts
+from domain.stages.config import default_config
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def resolve_collisions(
     touches get a ContactLog row with the reason; the caller sends the SEND plans (and the
     DEFER plans at `send_at`) and records them with `record_touch`.
     """
-    config = config or ContactPolicyConfig()
+    config = config or default_config().contact
     at = as_utc(at)
     channels = all_channel_facts(session)
     facts = customer_facts(session, {t.customer_id for t in touches}, at=at, config=config)

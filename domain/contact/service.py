@@ -15,6 +15,7 @@ from domain.contact.models import ContactLog, ContactOutcome
 from domain.contact.policy import ContactDecision, ContactReason, evaluate
 from domain.contact.queries import channel_facts, customer_facts
 from domain.customers.models import Consent, Customer
+from domain.stages.config import default_config
 
 
 def check(
@@ -31,7 +32,7 @@ def check(
 
     `priority` defaults to the kind's configured priority.
     """
-    config = config or ContactPolicyConfig()
+    config = config or default_config().contact
     at = as_utc(at)
     channel = channel_facts(session, channel_code)
     facts = customer_facts(session, [customer_id], at=at, config=config).get(customer_id)
@@ -59,7 +60,7 @@ def record_touch(
     config: ContactPolicyConfig | None = None,
 ) -> ContactLog:
     """Log a touch, sent or held back with its reason; sent marketing touches count to the cap."""
-    config = config or ContactPolicyConfig()
+    config = config or default_config().contact
     row = ContactLog(
         customer_id=customer_id,
         channel_id=channel_facts(session, channel_code).id,

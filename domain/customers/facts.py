@@ -12,12 +12,15 @@ from sqlmodel import Session
 from domain.customers.models import Customer
 from domain.events.models import Event
 from domain.orders.models import Order, OrderKind, OrderStatus
+from domain.stages.rules import NOT_ENGAGEMENT
 
 CUSTOMER = cast(Table, inspect(Customer).local_table)
 ORDER = cast(Table, inspect(Order).local_table)
 EVENT = cast(Table, inspect(Event).local_table)
 # Ids per statement; well inside SQLite's 32,766 bound parameters.
 CHUNK = 5000
+# Same rule as the stage machine: signing up or unsubscribing is not engagement.
+engaging = EVENT.c.type.not_in(sorted(NOT_ENGAGEMENT))
 FACTS = ("first_order_at", "last_order_at", "order_count", "net_revenue_minor", "last_engaged_at")
 
 
@@ -52,6 +55,7 @@ def _everybody() -> Subquery:
     )
     events = (
         select(EVENT.c.customer_id, func.max(EVENT.c.occurred_at).label("last_engaged_at"))
+        .where(engaging)
         .group_by(EVENT.c.customer_id)
         .subquery("event_facts")
     )
@@ -98,7 +102,7 @@ def _some(ids: Sequence[int]) -> Subquery:
             .scalar_subquery()
             .label("net_revenue_minor"),
             select(func.max(EVENT.c.occurred_at))
-            .where(EVENT.c.customer_id == target.c.id)
+            .where(EVENT.c.customer_id == target.c.id, engaging)
             .scalar_subquery()
             .label("last_engaged_at"),
         )

@@ -56,7 +56,10 @@ from domain.demo.sampling import (
     pick_within,
 )
 from domain.orders.models import OrderKind, OrderStatus
+from domain.stages.rules import counts_as_engagement
 from domain.stages.vocabulary import Stage
+
+ENGAGING_TYPE = np.array([counts_as_engagement(t) for t in EVENT_TYPES], dtype=bool)
 
 PARENT_SHARE = 0.6
 EXPECTING_SHARE = 0.65
@@ -178,9 +181,10 @@ def _facts(
     revenue = np.bincount(
         orders.customer[completed], weights=orders.total_minor[completed], minlength=n
     )
-    # As domain.customers.facts defines it: the latest event of any kind.
+    # As domain.customers.facts defines it: the latest event that counts as engagement.
+    counts = ENGAGING_TYPE[events.type]
     engaged = np.full(n, NULL_TIME, dtype=np.int64)
-    np.maximum.at(engaged, events.customer, events.time)
+    np.maximum.at(engaged, events.customer[counts], events.time[counts])
     return first, last, count, np.rint(revenue).astype(np.int64), engaged
 
 

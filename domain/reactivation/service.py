@@ -35,6 +35,7 @@ from domain.reactivation.offers import ensure_default_offer, reactivation_offer
 from domain.reactivation.ranking import rank_sleeping
 from domain.referrals.delivery import deliver, delivery_time
 from domain.referrals.models import Offer
+from domain.stages.config import default_config
 from domain.stages.service import mark_lost
 from domain.stages.vocabulary import Stage
 
@@ -128,8 +129,8 @@ def run_reactivation(
     reason and does not use the budget. `budget` caps the offers sent by this run; `offer_id`
     None means the default reactivation offer.
     """
-    config = config or ReactivationConfig()
-    contact = contact or ContactPolicyConfig()
+    config = config or default_config().reactivation
+    contact = contact or default_config().contact
     as_of = as_utc(as_of)
     if budget is not None and budget < 0:
         raise ValueError("budget must not be negative")
@@ -267,7 +268,7 @@ def close_windows(
     customer on its own when it records the order. An open window that ended without a
     response marks the attempt lost and, if the customer is still sleeping, makes them lost.
     """
-    config = config or ReactivationConfig()
+    config = config or default_config().reactivation
     as_of = as_utc(as_of)
     attempt = ReactivationAttempt
 

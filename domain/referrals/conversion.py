@@ -22,6 +22,7 @@ from domain.referrals.messages import reward_message
 from domain.referrals.models import Offer, Referral, ReferralRedemption, ReferralStatus
 from domain.referrals.money import settings_money
 from domain.referrals.results import ReferralConverted
+from domain.stages.config import default_config
 
 
 def on_order_paid(
@@ -39,7 +40,7 @@ def on_order_paid(
     earliest completed sale, so a call missed for the first order is made good by the next.
     Repeated calls grant nothing more.
     """
-    contact_config = contact_config or ContactPolicyConfig()
+    contact_config = contact_config or default_config().contact
     at = as_utc(at)
     order = session.get(Order, order_id)
     if order is None or order.customer_id != customer_id:

@@ -19,6 +19,7 @@ from domain.referrals.config import ReferralConfig
 from domain.referrals.models import Offer, Referral, ReferralRedemption, ReferralStatus
 from domain.referrals.results import NewReferee, ReferralRedeemed, ReferralRefused, RefusalCode
 from domain.referrals.rules import normalise_email, same_person
+from domain.stages.config import default_config
 
 
 class _Refusal(Exception):
@@ -43,7 +44,7 @@ def redeem_referral(
     or phone), a referee already referred or who has bought before, the referrer's monthly
     limit, and a code used up. A new person becomes a customer only when the redemption holds.
     """
-    config = config or ReferralConfig()
+    config = config or default_config().referrals
     at = as_utc(at)
     referral = session.scalars(select(Referral).where(col(Referral.code) == code.strip())).first()
     if referral is None:

@@ -23,6 +23,7 @@ from domain.referrals.models import Offer, OfferKind, Referral, ReferralStatus
 from domain.referrals.money import settings_money
 from domain.referrals.results import ReferralRefused, ReferralSent, RefusalCode
 from domain.referrals.rules import eligibility_refusal, new_code, share_url
+from domain.stages.config import default_config
 
 
 def referral_eligibility(
@@ -43,8 +44,8 @@ def referral_eligibility(
         customer=_customer(session, customer_id),
         channel_code=channel_code,
         at=as_utc(at),
-        config=config or ReferralConfig(),
-        contact_config=contact_config or ContactPolicyConfig(),
+        config=config or default_config().referrals,
+        contact_config=contact_config or default_config().contact,
     )
     return verdict if isinstance(verdict, ReferralRefused) else None
 
@@ -66,8 +67,8 @@ def trigger_referral_offer(
     A repeated key (a double tap) returns the referral it created and writes nothing. The
     offer message goes to the outbox and the contact log in the caller's transaction.
     """
-    config = config or ReferralConfig()
-    contact_config = contact_config or ContactPolicyConfig()
+    config = config or default_config().referrals
+    contact_config = contact_config or default_config().contact
     at = as_utc(at)
     existing = _by_key(session, idempotency_key)
     if existing is not None:

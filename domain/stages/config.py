@@ -18,7 +18,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from domain.contact.config import ContactPolicyConfig
+from domain.reactivation.config import ReactivationConfig
+from domain.referrals.config import ReferralConfig
+from domain.settings import get_settings
 from domain.stages.errors import LifecycleConfigError
+from domain.triggers.config import TriggersConfig
 
 DEFAULT_PRESET = "consumer_retail"
 PRESETS: tuple[str, ...] = ("consumer_retail", "b2b_small", "b2b_large")
@@ -115,6 +120,10 @@ class LifecycleConfig(_Section):
     """The whole lifecycle config file; each engine adds its own section here."""
 
     stages: StagesConfig = StagesConfig()
+    triggers: TriggersConfig = TriggersConfig()
+    reactivation: ReactivationConfig = ReactivationConfig()
+    contact: ContactPolicyConfig = ContactPolicyConfig()
+    referrals: ReferralConfig = ReferralConfig()
 
 
 def load_config(path_or_preset: str | Path | None = None) -> LifecycleConfig:
@@ -142,8 +151,8 @@ def load_config(path_or_preset: str | Path | None = None) -> LifecycleConfig:
 
 @lru_cache
 def default_config() -> LifecycleConfig:
-    """The config services use when none is passed: the default preset."""
-    return load_config(DEFAULT_PRESET)
+    """The config services use when none is passed: LIFECYCLE_CONFIG (a preset or a file)."""
+    return load_config(get_settings().lifecycle_config)
 
 
 def _preset_data(name: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from domain.clock import as_utc
 from domain.customers.models import Customer
+from domain.stages.config import default_config
 from domain.triggers import behaviour, time_based
 from domain.triggers.config import TriggersConfig
 from domain.triggers.context import TriggerContext
@@ -60,7 +61,7 @@ def run_triggers(
     already taken, so running twice creates nothing new. `customer_ids` narrows every trigger
     to those customers (the fast paths); `types` runs only some triggers.
     """
-    config = config or TriggersConfig()
+    config = config or default_config().triggers
     ctx = TriggerContext(
         session=session, as_of=as_utc(as_of), config=config, customer_ids=customer_ids
     )
@@ -108,7 +109,7 @@ def on_cart_added(
 
     That is the end of the customer's local day, or the configured number of hours later.
     """
-    cfg = (config or TriggersConfig()).abandoned_cart
+    cfg = (config or default_config().triggers).abandoned_cart
     added = as_utc(at)
     if cfg.hours:
         return added + timedelta(hours=cfg.hours)

@@ -14,6 +14,7 @@ from domain.demo.block import Block, FirstIds, Setting, build_block
 from domain.demo.catalog import build_catalogue
 from domain.demo.rows import NULL_TIME
 from domain.demo.sampling import DAY
+from domain.stages.rules import counts_as_engagement
 
 AS_OF = date(2026, 11, 25)
 NOW = int(datetime(2026, 11, 25, tzinfo=UTC).timestamp())
@@ -119,8 +120,11 @@ def test_customer_facts_agree_with_their_orders_and_events(block: Block) -> None
     first[count == 0] = NULL_TIME
     assert np.array_equal(first, _col(block, "customer", "first_order_at"))
     engaged = np.zeros(n, dtype=np.int64)
+    counts = np.array([counts_as_engagement(t) for t in _col(block, "event", "type")], dtype=bool)
     np.maximum.at(
-        engaged, _col(block, "event", "customer_id") - 1, _col(block, "event", "occurred_at")
+        engaged,
+        _col(block, "event", "customer_id")[counts] - 1,
+        _col(block, "event", "occurred_at")[counts],
     )
     assert np.array_equal(engaged, _col(block, "customer", "last_engaged_at"))
 

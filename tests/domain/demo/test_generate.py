@@ -33,6 +33,7 @@ from domain.demo import DatabaseNotEmptyError, DemoDataError, DemoSummary, gener
 from domain.demo.service import TABLES
 from domain.demo.writer import skip_row_triggers, verify_references
 from domain.events.models import Event
+from domain.stages.rules import NOT_ENGAGEMENT
 from domain.orders.models import Order, OrderLine
 from domain.referrals.models import Offer
 from domain.staff.models import Staff
@@ -156,6 +157,7 @@ def test_customer_facts_match_orders_and_events_recomputed_in_sql(demo: Session)
     )
     events = (
         select(col(Event.customer_id), func.max(col(Event.occurred_at)).label("last"))
+        .where(col(Event.type).not_in(sorted(NOT_ENGAGEMENT)))
         .group_by(col(Event.customer_id))
         .subquery()
     )
