@@ -147,6 +147,7 @@ def _summary_lines(summary: ImportSummary) -> list[str]:
         f"  return rows     {summary.return_rows:>12,}",
         f"  created         {', '.join(made) or 'nothing'}",
         f"  customer facts  {summary.facts_changed:,} changed",
+        f"  stage changes   {summary.stage_changes:,}",
     ]
     if summary.ignored_columns:
         lines.append(f"  ignored columns {', '.join(summary.ignored_columns)}")

@@ -15,12 +15,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Generic
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from domain.clock import utcnow
 from domain.customers.facts import refresh_facts
-from domain.db import unit_of_work
+from domain.db import is_postgres, unit_of_work
 from domain.imports.cdnow import Cdnow
 from domain.imports.customers_csv import CustomersCsv
 from domain.imports.errors import (
@@ -46,6 +47,8 @@ from domain.imports.store import CHANNEL
 from domain.imports.summary import ImportSummary, Reject
 from domain.imports.values import currency_exponent, zone
 from domain.settings import get_settings
+from domain.stages.config import default_config
+from domain.stages.decay import recompute_all
 
 ProgressCallback = Callable[[int], None]
 # Past this many touched customers one grouped refresh of everybody beats per-customer
@@ -201,6 +204,7 @@ class _Run:
                 if self.progress is not None:
                     self.progress(self.source.bytes_read())
         self.summary.facts_changed = self._refresh()
+        self.summary.stage_changes = self._reclassify()
 
     def _touch(self, customer_ids: set[int]) -> None:
         if self.touched is not None:
@@ -214,6 +218,15 @@ class _Run:
         ids = sorted(self.touched) if self.touched is not None else None
         with unit_of_work(self.engine) as session:
             return refresh_facts(session=session, customer_ids=ids)
+
+    def _reclassify(self) -> int:
+        """Fresh statistics for the planner, then every customer's stage from their facts."""
+        with unit_of_work(self.engine) as session:
+            if is_postgres(session):
+                # Bulk loads leave stale statistics; later set-wise passes then pick nested
+                # loops over millions of rows (seen: 279 s instead of 0.09 s).
+                session.execute(text("ANALYZE customer, orders, order_line, event, product"))
+            return recompute_all(session=session, as_of=utcnow(), config=default_config()).changed
 
     def _refresh_after_failure(self) -> None:
         # Committed batches stay, so their customers' facts must match them; a database

@@ -67,6 +67,7 @@ class ImportSummary:
     created: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     facts_changed: int = 0
+    stage_changes: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -103,6 +104,7 @@ class ImportSummary:
             "created": {table: self.created[table] for table in CREATED_TABLES},
             "batches": self.batches,
             "facts_changed": self.facts_changed,
+            "stage_changes": self.stage_changes,
             "ignored_columns": self.ignored_columns,
             "rejects_file": str(self.rejects_file),
             "seconds": round(self.seconds, 3),
