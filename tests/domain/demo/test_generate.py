@@ -33,10 +33,10 @@ from domain.demo import DatabaseNotEmptyError, DemoDataError, DemoSummary, gener
 from domain.demo.service import TABLES
 from domain.demo.writer import skip_row_triggers, verify_references
 from domain.events.models import Event
-from domain.stages.rules import NOT_ENGAGEMENT
 from domain.orders.models import Order, OrderLine
 from domain.referrals.models import Offer
 from domain.staff.models import Staff
+from domain.stages.rules import NOT_ENGAGEMENT
 from tests.factories import make_customer, make_staff
 
 AS_OF = date(2026, 11, 25)
