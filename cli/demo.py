@@ -12,16 +12,15 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from cli.output import console, fail
+from cli.startup import require_valid_config
 from cli.stats import collect_stats, print_stats
 from domain import migrate
 from domain.customers.models import Customer
 from domain.db import get_engine, unit_of_work
 from domain.demo import DemoDataError, generate
 from domain.passes import run_lifecycle_pass
-from domain.settings import get_settings
 from domain.staff.models import Staff, StaffRole, TokenRole
 from domain.staff.service import create_token
-from domain.stages.config import LifecycleConfigError, load_config
 from domain.suggestions.models import Suggestion, SuggestionStatus
 
 
@@ -33,13 +32,9 @@ def demo_command(
     port: int = typer.Option(8000, help="API port"),
 ) -> None:
     """Migrate, load demo data if empty, run the lifecycle engine, show it, serve the API."""
-    settings = get_settings()
     engine = get_engine()
     now = datetime.now(UTC)
-    try:
-        config = load_config(settings.lifecycle_config)
-    except LifecycleConfigError as exc:
-        fail(str(exc))
+    config = require_valid_config()
 
     console.rule("[bold]Lifecycle demo")
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}", highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.output import fail
+from cli.startup import require_valid_config
 from domain.settings import get_settings
 
 
@@ -22,6 +23,7 @@ def worker_command(
     import worker.jobs  # noqa: F401
     from worker.queue import QUEUE_NAMES, get_queue, redis_connection
 
+    require_valid_config()
     settings = get_settings()
     if not settings.redis_url:
         fail("REDIS_URL is not set: without Redis, jobs run in-process and need no worker")

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from domain.db import get_engine
 from domain.settings import get_settings
+from domain.stages.config import default_config
 
 
 @pytest.fixture
@@ -53,3 +54,21 @@ def test_demo_run_twice_keeps_the_data_it_made(embedded: Path) -> None:
     assert again.exit_code == 0, again.output
     assert "already stored" in again.output
     assert json.loads(runner.invoke(app, ["stats", "--json"]).output)["customers"] == 120
+
+
+def test_demo_with_a_bad_config_file_names_the_key_and_changes_nothing(
+    embedded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = embedded / "lifecycle.toml"
+    bad.write_text("[contact]\ncap_cont = 3\n")
+    monkeypatch.setenv("LIFECYCLE_CONFIG", str(bad))
+    get_settings.cache_clear()
+    default_config.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["demo", "--no-serve"])
+    finally:
+        default_config.cache_clear()
+
+    assert result.exit_code == 2
+    assert "contact.cap_cont: unknown key" in result.output
+    assert not (embedded / "lifecycle.sqlite3").exists()
