@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import db, outbox, stats
+from cli import clv, db, outbox, stats
 from cli.demo import demo_command
 from cli.demo_data import demo_data_command
 from cli.importing import import_command
@@ -21,6 +21,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(clv.app, name="clv")
 app.command("stats")(stats.stats_command)
 app.command("worker")(worker_command)
 app.command("serve")(serve_command)
