@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,6 +28,9 @@ from api.settings import ApiSettings, get_api_settings
 from api.view import GraphQLView
 from domain.db import make_engine
 from domain.settings import Settings, get_settings
+
+# Allocations between young collections (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 50_000
 
 
 class GraphQLEndpoint:
@@ -70,6 +74,19 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+def settle_heap() -> None:
+    """Keep the garbage collector off the objects start-up leaves for the process's lifetime.
+
+    Schema, models and modules are hundreds of thousands of objects that every full
+    collection would walk again; frozen, they cost nothing. Requests allocate many short-lived
+    containers (rows, resolver results), so young collections run less often too. Together
+    they cut a page of 50 customers by about a third.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+
+
 def create_app(
     settings: ApiSettings | None = None,
     engine: Engine | None = None,
@@ -90,8 +107,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own_engine = engine is None
+        # No pre-ping: it costs a round trip on every checkout. A connection the server
+        # dropped fails one request and SQLAlchemy then discards the whole pool; recycling
+        # keeps connections younger than typical idle timeouts.
         db_engine = engine or make_engine(
-            base.sqlalchemy_url, pool_size=api_settings.db_threads, max_overflow=0
+            base.sqlalchemy_url,
+            pool_size=api_settings.db_threads,
+            max_overflow=0,
+            pool_pre_ping=False,
+            pool_recycle=api_settings.db_recycle_seconds,
         )
         redis = Redis.from_url(base.redis_url) if base.redis_url else None
         broadcaster: Broadcaster = RedisBroadcaster(redis) if redis else MemoryBroadcaster()
@@ -114,6 +138,7 @@ def create_app(
             api_settings.rate_limit,
             api_settings.rate_window_seconds,
         )
+        settle_heap()
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from sqlmodel import Session
@@ -68,57 +69,96 @@ def _windowed(
 
 
 class Loaders:
-    """The request's dataloaders; sales callers see only their own suggestions."""
+    """The request's dataloaders, each built on first use; sales callers see only their own
+    suggestions."""
 
     def __init__(self, db: Db, suggestions_for_staff: int | None) -> None:
         self.db = db
-        self.customer: DataLoader[int, Customer | None] = _loader(
-            db, lambda s, ids: dict(customers_by_ids(session=s, ids=ids)), None
-        )
-        self.staff: DataLoader[int, Staff | None] = _loader(
-            db, lambda s, ids: dict(staff_by_ids(session=s, ids=ids)), None
-        )
-        self.score: DataLoader[int, Score | None] = _loader(
-            db, lambda s, ids: dict(latest_scores(session=s, customer_ids=ids)), None
-        )
-        self.offer: DataLoader[int, Offer | None] = _loader(
-            db, lambda s, ids: dict(offers_by_ids(session=s, ids=ids)), None
-        )
-        empty_suggestions: list[Suggestion] = []
-        self.open_suggestions: DataLoader[int, list[Suggestion]] = _loader(
-            db,
-            lambda s, ids: dict(
-                open_for_customers(
-                    session=s, customer_ids=ids, as_of=utcnow(), staff_id=suggestions_for_staff
-                )
-            ),
-            empty_suggestions,
-        )
-        empty_history: list[StageChange] = []
-        # One query per customer (in one thread hop): domain.stages has no batch history yet.
-        self.stage_history: DataLoader[int, list[StageChange]] = _loader(
-            db, lambda s, ids: {i: history(session=s, customer_id=i) for i in ids}, empty_history
-        )
-        empty_referrals: list[Referral] = []
-        self.referrals: DataLoader[int, list[Referral]] = _loader(
-            db, lambda s, ids: dict(referrals_of(session=s, referrer_ids=ids)), empty_referrals
-        )
-        empty_consents: list[Consent] = []
-        self.consents: DataLoader[int, list[Consent]] = _loader(
-            db, lambda s, ids: dict(consents_of(session=s, customer_ids=ids)), empty_consents
-        )
-        empty_lines: list[OrderLine] = []
-        self.order_lines: DataLoader[int, list[OrderLine]] = _loader(
-            db, lambda s, ids: dict(lines_of(session=s, order_ids=ids)), empty_lines
-        )
-        self.orders: DataLoader[Window, list[Order]] = _windowed(
-            db, lambda s, ids, size: recent_orders(session=s, customer_ids=ids, per_customer=size)
-        )
-        self.events: DataLoader[Window, list[Event]] = _windowed(
-            db, lambda s, ids, size: recent_events(session=s, customer_ids=ids, per_customer=size)
-        )
+        self.suggestions_for_staff = suggestions_for_staff
         self._channels: dict[int, Channel] | None = None
         self._channels_lock = asyncio.Lock()
+
+    @cached_property
+    def customer(self) -> DataLoader[int, Customer | None]:
+        """Customers by id."""
+        return _loader(self.db, lambda s, ids: dict(customers_by_ids(session=s, ids=ids)), None)
+
+    @cached_property
+    def staff(self) -> DataLoader[int, Staff | None]:
+        """Staff members by id."""
+        return _loader(self.db, lambda s, ids: dict(staff_by_ids(session=s, ids=ids)), None)
+
+    @cached_property
+    def score(self) -> DataLoader[int, Score | None]:
+        """Each customer's latest score."""
+        return _loader(
+            self.db, lambda s, ids: dict(latest_scores(session=s, customer_ids=ids)), None
+        )
+
+    @cached_property
+    def offer(self) -> DataLoader[int, Offer | None]:
+        """Referral offers by id."""
+        return _loader(self.db, lambda s, ids: dict(offers_by_ids(session=s, ids=ids)), None)
+
+    @cached_property
+    def open_suggestions(self) -> DataLoader[int, list[Suggestion]]:
+        """Each customer's open suggestions (for a sales caller: their own only)."""
+        staff_id = self.suggestions_for_staff
+        empty: list[Suggestion] = []
+        return _loader(
+            self.db,
+            lambda s, ids: dict(
+                open_for_customers(session=s, customer_ids=ids, as_of=utcnow(), staff_id=staff_id)
+            ),
+            empty,
+        )
+
+    @cached_property
+    def stage_history(self) -> DataLoader[int, list[StageChange]]:
+        """Each customer's stage changes."""
+        empty: list[StageChange] = []
+        # One query per customer (in one batch): domain.stages has no batch history yet.
+        return _loader(
+            self.db, lambda s, ids: {i: history(session=s, customer_id=i) for i in ids}, empty
+        )
+
+    @cached_property
+    def referrals(self) -> DataLoader[int, list[Referral]]:
+        """Referrals each customer sent."""
+        empty: list[Referral] = []
+        return _loader(
+            self.db, lambda s, ids: dict(referrals_of(session=s, referrer_ids=ids)), empty
+        )
+
+    @cached_property
+    def consents(self) -> DataLoader[int, list[Consent]]:
+        """Each customer's consent answers."""
+        empty: list[Consent] = []
+        return _loader(
+            self.db, lambda s, ids: dict(consents_of(session=s, customer_ids=ids)), empty
+        )
+
+    @cached_property
+    def order_lines(self) -> DataLoader[int, list[OrderLine]]:
+        """Each order's lines."""
+        empty: list[OrderLine] = []
+        return _loader(self.db, lambda s, ids: dict(lines_of(session=s, order_ids=ids)), empty)
+
+    @cached_property
+    def orders(self) -> DataLoader[Window, list[Order]]:
+        """Each customer's latest orders, per window size."""
+        return _windowed(
+            self.db,
+            lambda s, ids, size: recent_orders(session=s, customer_ids=ids, per_customer=size),
+        )
+
+    @cached_property
+    def events(self) -> DataLoader[Window, list[Event]]:
+        """Each customer's latest events, per window size."""
+        return _windowed(
+            self.db,
+            lambda s, ids, size: recent_events(session=s, customer_ids=ids, per_customer=size),
+        )
 
     async def channels(self) -> dict[int, Channel]:
         """Every channel by id, read once per request (a small table)."""

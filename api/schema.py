@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, specified_rules
+from graphql import parse as parse_document
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.errors import MaskUnexpectedErrors
 from api.mutations.consent import ConsentMutations
+from api.mutations.customers import CustomerMutations
+from api.mutations.events import EventMutations
+from api.mutations.orders import OrderMutations
 from api.mutations.referrals import ReferralMutations
+from api.mutations.scoring import ScoringMutations
 from api.mutations.staff import StaffMutations
 from api.mutations.suggestions import SuggestionMutations
+from api.queries.channels import ChannelQueries
 from api.queries.customers import CustomerQueries
 from api.queries.lifecycle import LifecycleQueries
 from api.queries.referrals import ReferralQueries
 from api.queries.reports import ReportQueries
+from api.queries.scoring import ScoringQueries
+from api.queries.staff import StaffQueries
 from api.queries.suggestions import SuggestionQueries
 from api.settings import ApiSettings
 from api.subscriptions import Subscription
@@ -40,10 +42,29 @@ CACHE_SIZE = 1024
 
 Query = merge_types(
     "Query",
-    (CustomerQueries, LifecycleQueries, SuggestionQueries, ReferralQueries, ReportQueries),
+    (
+        CustomerQueries,
+        LifecycleQueries,
+        SuggestionQueries,
+        ReferralQueries,
+        ReportQueries,
+        StaffQueries,
+        ChannelQueries,
+        ScoringQueries,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (ConsentMutations, ReferralMutations, SuggestionMutations, StaffMutations)
+    "Mutation",
+    (
+        ConsentMutations,
+        ReferralMutations,
+        SuggestionMutations,
+        StaffMutations,
+        CustomerMutations,
+        OrderMutations,
+        EventMutations,
+        ScoringMutations,
+    ),
 )
 
 
@@ -57,25 +78,62 @@ class LifecycleSchema(strawberry.Schema):
         """Leave error logging to MaskUnexpectedErrors."""
 
 
+class PreparedDocuments(SchemaExtension):
+    """Parse (within the token limit) and validate each distinct document once.
+
+    One extension instead of strawberry's MaxTokensLimiter, ParserCache, AddValidationRules
+    and ValidationCache: each extension costs hook calls on every request. The caches belong
+    to the schema and hold only documents that parsed; clients send a small fixed set.
+    """
+
+    def __init__(
+        self,
+        parse: Callable[[str], DocumentNode],
+        validate: Callable[[GraphQLSchema, DocumentNode], list[GraphQLError]],
+    ) -> None:
+        self.parse = parse
+        self.validate = validate
+
+    def on_parse(self) -> Iterator[None]:
+        """The cached document of the query text."""
+        context = self.execution_context
+        if context.query is not None:
+            context.graphql_document = self.parse(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        """The cached validation errors of the document."""
+        context = self.execution_context
+        if context.graphql_document is not None:
+            context.pre_execution_errors = self.validate(
+                context.schema._schema, context.graphql_document
+            )
+        yield
+
+
 def build_schema(settings: ApiSettings, *, introspection: bool) -> LifecycleSchema:
-    """The schema with limits, caches, error masking and the per-request unit of work."""
-    # Validation rules built once: the validation cache keys on the rule classes, and the
-    # limiters would make new classes for every request.
-    rules = [
+    """The schema with limits, cached documents, error masking and the unit of work."""
+    rules = (
+        *specified_rules,
         *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    # Factories: strawberry builds fresh extensions per request; the parse and validation
-    # caches live at module level, keyed by size, so they persist across requests.
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
+    )
+    max_tokens = settings.max_tokens
+
+    @lru_cache(maxsize=CACHE_SIZE)
+    def parse(query: str) -> DocumentNode:
+        return parse_document(query, max_tokens=max_tokens)
+
+    @lru_cache(maxsize=CACHE_SIZE)
+    def validate(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        return validate_document(schema, document, rules)
+
+    # Factories: strawberry builds fresh extensions for every request.
     extensions: list[Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         UnitOfWork,
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: PreparedDocuments(parse, validate),
     ]
     return LifecycleSchema(
         query=Query,

@@ -31,6 +31,9 @@ class ApiSettings(BaseSettings):
     db_threads: int = Field(
         10, ge=1, le=200, description="threads (and pooled connections) for SQL"
     )
+    db_recycle_seconds: int = Field(
+        1800, ge=1, description="pooled connections older than this are replaced"
+    )
     auth_cache_seconds: float = Field(
         5.0, ge=0, description="how long a verified token is trusted without a look-up"
     )

@@ -20,8 +20,15 @@ class UnitOfWork(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         """Finish the request's transaction after the operation has run."""
-        yield
         context = self.execution_context.context
+        try:
+            yield
+        except BaseException:
+            # Failed before a result, or cancelled (a websocket closed mid-subscription):
+            # the transaction must not keep its connection and admission slot.
+            if isinstance(context, Context):
+                context.db.discard()
+            raise
         if not isinstance(context, Context):
             return
         result = self.execution_context.result
@@ -34,7 +41,11 @@ class UnitOfWork(SchemaExtension):
                 result.data = None
                 result.errors = [GraphQLError(str(exc), original_error=exc)]
             return
-        if commit:
+        if not commit:
+            context.after_commit.clear()
+        elif not context.db.inline:
+            # A websocket operation runs on the server loop: notify now. An HTTP operation
+            # runs in a worker thread; the view notifies once back on the server loop.
             for notify in context.after_commit:
                 await notify()
-        context.after_commit.clear()
+            context.after_commit.clear()

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import ACT_AS_HEADER, AuthError, Principal, Role, bearer_value, resolve_principal
@@ -35,13 +36,9 @@ class GraphQLView(GraphQL[Context, None]):
         key = cache.key(value, act_as)
         principal = cache.get(key)
         if principal is None:
-            db = self.resources.db()
-            try:
-                principal = await db.run(
-                    lambda s: resolve_principal(session=s, token_value=value, act_as=act_as)
-                )
-            finally:
-                await db.finish(commit=False)
+            principal = await self.resources.db().fresh(
+                lambda s: resolve_principal(session=s, token_value=value, act_as=act_as)
+            )
             cache.put(key, principal)
         return principal
 
@@ -93,6 +90,33 @@ class GraphQLView(GraphQL[Context, None]):
         context.principal = principal
         context.loaders = Loaders(context.db, suggestions_for_staff=_own_only(principal))
         return UNSET
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Run the operation whole in one worker thread, then its after-commit notices here."""
+        execute = super().execute_single
+        result = await context.db.operate(
+            lambda: execute(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        )
+        # The notices may use the server loop's clients (Redis), so they run here.
+        notices, context.after_commit = context.after_commit, []
+        for notify in notices:
+            await notify()
+        return result
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         """Answer authentication failures with a JSON body and 401/403."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from cli import clv, db, outbox, stats
+from cli.bot import bot_command
+from cli.cron import cron_command
 from cli.demo import demo_command
 from cli.demo_data import demo_data_command
 from cli.importing import import_command
+from cli.score import runs_command, score_command
 from cli.serve import serve_command
 from cli.staff import staff_app, token_app
 from cli.worker import worker_command
@@ -28,3 +31,7 @@ app.command("serve")(serve_command)
 app.command("import")(import_command)
 app.command("demo-data")(demo_data_command)
 app.command("demo")(demo_command)
+app.command("score")(score_command)
+app.command("runs")(runs_command)
+app.command("cron")(cron_command)
+app.command("bot")(bot_command)

@@ -20,7 +20,10 @@ def worker_command(
     from rq import Worker
 
     # Import the job modules (numpy, scikit-learn) once here, not in every forked job.
-    import worker.jobs  # noqa: F401
+    import worker.jobs.delivery
+    import worker.jobs.digests
+    import worker.jobs.lifecycle
+    import worker.jobs.scoring  # noqa: F401
     from worker.queue import QUEUE_NAMES, get_queue, redis_connection
 
     require_valid_config()

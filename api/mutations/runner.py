@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,7 @@ from api.errors import (
 )
 from domain.audit.service import find_replay, record
 from domain.contact.errors import UnknownChannel, UnknownCustomer, UnknownTouchKind
+from domain.customers.service import CustomerUnknown, ValidationFailed
 from domain.referrals.errors import (
     IdempotencyKeyReused,
     NotAReferralOffer,
@@ -78,9 +80,18 @@ def problem_from_record(data: dict[str, Any]) -> Problem:
     return cls(**values)
 
 
+def camel(field: str) -> str:
+    """A domain field name as the API spells it: `lines[2].unit_price` → `lines[2].unitPrice`."""
+    return re.sub(r"_([a-z0-9])", lambda match: match.group(1).upper(), field)
+
+
 def expected_problem(exc: Exception) -> Problem | None:
     """The typed refusal for a domain error the caller can act on, or None if unexpected."""
     message = str(exc)
+    if isinstance(exc, ValidationFailed):
+        return ValidationError(message=exc.message, field=camel(exc.field))
+    if isinstance(exc, CustomerUnknown):
+        return NotFound(message=message, entity="customer", key=exc.key)
     if isinstance(exc, (UnknownCustomer, CustomerNotFound)):
         return NotFound(message=message, entity="customer", key=str(exc.customer_id))
     if isinstance(exc, UnknownOffer):

@@ -1,4 +1,5 @@
-"""addStaff / createApiToken: admin-only management of people and API access."""
+"""addStaff / createApiToken: admin-only management of people and API access; linkTelegram:
+the bot attaching a staff member's Telegram account with their one-time code."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from sqlmodel import Session
 
 from api.auth import Principal, Role
 from api.context import Info
-from api.errors import Forbidden, NotFound, ValidationError
+from api.errors import Conflict, Forbidden, NotFound, ValidationError
 from api.mutations.runner import Outcome, Refused, run_mutation
 from api.types.scalars import Long
 from api.types.staff import ApiToken, Staff
 from domain.clock import as_utc
+from domain.staff.errors import DuplicateStaff, InvalidLinkCode
 from domain.staff.models import ApiToken as ApiTokenRow
 from domain.staff.models import Staff as StaffRow
 from domain.staff.models import StaffRole, TokenRole
-from domain.staff.service import add_staff, create_token
+from domain.staff.service import add_staff, create_token, link_telegram
 
 strawberry.enum(StaffRole, name="StaffRole")
 strawberry.enum(TokenRole, name="TokenRole")
@@ -50,12 +52,22 @@ class ApiTokenCreated:
     )
 
 
+@strawberry.type(description="The staff member now linked to the Telegram account.")
+class TelegramLinked:
+    staff: Staff
+
+
 AddStaffResult = Annotated[
     StaffAdded | ValidationError | Forbidden, strawberry.union("AddStaffResult")
 ]
 CreateApiTokenResult = Annotated[
     ApiTokenCreated | ValidationError | NotFound | Forbidden,
     strawberry.union("CreateApiTokenResult"),
+]
+
+LinkTelegramResult = Annotated[
+    TelegramLinked | ValidationError | Conflict | Forbidden,
+    strawberry.union("LinkTelegramResult"),
 ]
 
 
@@ -69,6 +81,12 @@ def _token_again(session: Session, data: dict[str, Any]) -> ApiTokenCreated:
     row = session.get(ApiTokenRow, data["token_id"])
     assert row is not None
     return ApiTokenCreated(token=ApiToken.from_row(row), value=None)
+
+
+def _linked_again(session: Session, data: dict[str, Any]) -> TelegramLinked:
+    row = session.get(StaffRow, data["staff_id"])
+    assert row is not None
+    return TelegramLinked(staff=Staff.from_row(row))
 
 
 @strawberry.type
@@ -134,3 +152,44 @@ class StaffMutations:
             role=Role.ADMIN,
         )
         return cast(CreateApiTokenResult, result)
+
+    @strawberry.mutation(
+        description="Link a Telegram account with a staff member's one-time code (`/start CODE`). "
+        "For bot tokens (no act-as header needed: the person is not linked yet) and admins."
+    )
+    async def link_telegram(
+        self,
+        info: Info,
+        code: str,
+        telegram_user_id: Long,
+        idempotency_key: str | None = None,
+    ) -> LinkTelegramResult:
+        def perform(session: Session, principal: Principal) -> Outcome[TelegramLinked]:
+            if principal.token_role is not TokenRole.BOT and not principal.at_least(Role.ADMIN):
+                raise Refused(
+                    Forbidden(
+                        message="linking Telegram needs a bot or an admin token",
+                        required_role=str(Role.ADMIN),
+                    )
+                )
+            try:
+                staff = link_telegram(
+                    session=session, code=code.strip(), telegram_user_id=int(telegram_user_id)
+                )
+            except InvalidLinkCode as exc:
+                raise Refused(ValidationError(message=str(exc), field="code")) from exc
+            except DuplicateStaff as exc:
+                raise Refused(Conflict(message=str(exc))) from exc
+            linked = TelegramLinked(staff=Staff.from_row(staff))
+            return Outcome(linked, {"staff_id": staff.id}, "staff", staff.id)
+
+        # A bot token without an act-as header is a READ caller; perform checks the token.
+        result = await run_mutation(
+            info,
+            action="linkTelegram",
+            perform=perform,
+            rebuild=_linked_again,
+            idempotency_key=idempotency_key,
+            role=Role.READ,
+        )
+        return cast(LinkTelegramResult, result)

@@ -102,6 +102,7 @@ class Score:
 
 @strawberry.type(description="A move from one lifecycle stage to another, and why.")
 class StageChange:
+    customer_id: strawberry.ID
     from_stage: Stage | None
     to_stage: Stage
     reason: str
@@ -111,6 +112,7 @@ class StageChange:
     def from_row(cls, row: StageChangeRow) -> StageChange:
         """The API view of a stage change."""
         return cls(
+            customer_id=_id(row.customer_id),
             from_stage=Stage(row.from_stage) if row.from_stage else None,
             to_stage=Stage(row.to_stage),
             reason=row.reason,

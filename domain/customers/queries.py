@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Select, Table, func, literal, or_, tuple_
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 
 from domain.customers.models import Consent, Customer
@@ -55,6 +55,25 @@ class CustomerFilter:
         return bool(self.rfm_segments) or self.min_predicted_clv_minor is not None
 
 
+# Hot look-ups (the API's dataloaders) are built once: building a statement and its cache
+# key costs more than running it. The id lists are bound at execution ("expanding").
+_CUSTOMERS_BY_IDS = select(Customer).where(col(Customer.id).in_(bindparam("ids", expanding=True)))
+_LATEST = (
+    select(col(Score.customer_id).label("customer_id"), func.max(col(Score.run_id)).label("run_id"))
+    .join(ScoringRun, col(ScoringRun.id) == col(Score.run_id))
+    .where(
+        col(Score.customer_id).in_(bindparam("ids", expanding=True)),
+        col(ScoringRun.status) == RunStatus.SUCCEEDED,
+    )
+    .group_by(col(Score.customer_id))
+    .subquery("latest")
+)
+_LATEST_SCORES = select(Score).join(
+    _LATEST,
+    (col(Score.customer_id) == _LATEST.c.customer_id) & (col(Score.run_id) == _LATEST.c.run_id),
+)
+
+
 def find_customer(
     *,
     session: Session,
@@ -83,7 +102,7 @@ def customers_by_ids(*, session: Session, ids: Collection[int]) -> dict[int, Cus
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
-        for row in session.exec(select(Customer).where(col(Customer.id).in_(chunk))):
+        for row in session.exec(_CUSTOMERS_BY_IDS, params={"ids": chunk}):
             assert row.id is not None
             found[row.id] = row
     return found
@@ -96,18 +115,16 @@ def latest_run_id(*, session: Session) -> int | None:
     ).one()
 
 
-def _sort_key(order: CustomerOrder) -> ColumnElement[Any]:
-    c = CUSTOMER.c
-    keys: dict[CustomerOrder, ColumnElement[Any]] = {
-        CustomerOrder.ID: c.id,
-        CustomerOrder.CREATED_AT: c.created_at,
-        CustomerOrder.STAGE_SINCE: c.stage_since,
-        CustomerOrder.LAST_ORDER_AT: func.coalesce(c.last_order_at, NO_DATE),
-        CustomerOrder.NET_REVENUE: c.net_revenue_minor,
-        CustomerOrder.ORDER_COUNT: c.order_count,
-        CustomerOrder.PREDICTED_CLV: func.coalesce(SCORE.c.predicted_clv_minor, NO_AMOUNT),
-    }
-    return keys[order]
+# Built once: the expressions are immutable and cheaper to share than to rebuild per page.
+_SORT_KEYS: dict[CustomerOrder, ColumnElement[Any]] = {
+    CustomerOrder.ID: CUSTOMER.c.id,
+    CustomerOrder.CREATED_AT: CUSTOMER.c.created_at,
+    CustomerOrder.STAGE_SINCE: CUSTOMER.c.stage_since,
+    CustomerOrder.LAST_ORDER_AT: func.coalesce(CUSTOMER.c.last_order_at, NO_DATE),
+    CustomerOrder.NET_REVENUE: CUSTOMER.c.net_revenue_minor,
+    CustomerOrder.ORDER_COUNT: CUSTOMER.c.order_count,
+    CustomerOrder.PREDICTED_CLV: func.coalesce(SCORE.c.predicted_clv_minor, NO_AMOUNT),
+}
 
 
 def _filtered(
@@ -159,7 +176,7 @@ def customer_page(
 
     `after` is the (sort value, id) of the last row of the previous page.
     """
-    key = _sort_key(order)
+    key = _SORT_KEYS[order]
     scores = filters.needs_scores or order is CustomerOrder.PREDICTED_CLV
     statement = _filtered(session, sa.select(Customer, key), filters, scores)
     if after is not None:
@@ -198,20 +215,5 @@ def consents_of(*, session: Session, customer_ids: Collection[int]) -> dict[int,
 
 def latest_scores(*, session: Session, customer_ids: Collection[int]) -> dict[int, Score]:
     """Each customer's Score from the latest successful scoring run that scored them."""
-    latest = (
-        select(
-            col(Score.customer_id).label("customer_id"), func.max(col(Score.run_id)).label("run_id")
-        )
-        .join(ScoringRun, col(ScoringRun.id) == col(Score.run_id))
-        .where(
-            col(Score.customer_id).in_(sorted(set(customer_ids))),
-            col(ScoringRun.status) == RunStatus.SUCCEEDED,
-        )
-        .group_by(col(Score.customer_id))
-        .subquery("latest")
-    )
-    statement = select(Score).join(
-        latest,
-        (col(Score.customer_id) == latest.c.customer_id) & (col(Score.run_id) == latest.c.run_id),
-    )
-    return {score.customer_id: score for score in session.exec(statement)}
+    ids = sorted(set(customer_ids))
+    return {score.customer_id: score for score in session.exec(_LATEST_SCORES, params={"ids": ids})}

@@ -8,6 +8,8 @@ from domain.clock import as_utc, utcnow
 from domain.db import unit_of_work
 from domain.passes import run_lifecycle_pass
 from domain.stages.config import default_config
+from worker.jobs.digests import send_alerts
+from worker.queue import DELIVERY, enqueue
 
 
 def lifecycle_pass(as_of: str | None = None) -> dict[str, int]:
@@ -19,6 +21,9 @@ def lifecycle_pass(as_of: str | None = None) -> dict[str, int]:
     moment = as_utc(datetime.fromisoformat(as_of)) if as_of else utcnow()
     with unit_of_work() as session:
         result = run_lifecycle_pass(session=session, as_of=moment, config=default_config())
+    if result.triggers.alert_ids:
+        # After the commit, so the alert job finds the suggestions it announces.
+        enqueue(send_alerts, list(result.triggers.alert_ids), queue=DELIVERY)
     return {
         "stage_changes": result.stages.changed,
         "suggestions_expired": result.suggestions_expired,
