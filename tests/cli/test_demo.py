@@ -37,6 +37,8 @@ def test_demo_loads_demo_data_assigns_stages_and_raises_suggestions(embedded: Pa
     assert result.exit_code == 0, result.output
     assert (embedded / "lifecycle.sqlite3").exists()
     assert "Top open suggestions" in result.output
+    assert "Most valuable customers" in result.output
+    assert "scoring run 1:" in result.output
     stats = json.loads(runner.invoke(app, ["stats", "--json"]).output)
     assert stats["customers"] == 300
     assert stats["orders"] > 300
