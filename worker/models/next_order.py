@@ -67,12 +67,14 @@ def purchase_rhythm(tx: Transactions, *, cutoff: float) -> PurchaseRhythm:
     sale = (tx.t < cutoff) & (tx.amount > 0)
     cust, day = tx.customer[sale], np.floor(tx.t[sale])
     # Sorted by customer then time: a new purchase day is a change of customer or of day.
-    new_day = np.r_[True, (cust[1:] != cust[:-1]) | (day[1:] != day[:-1])]
+    new_day = np.ones(cust.size, dtype=bool)
+    new_day[1:] = (cust[1:] != cust[:-1]) | (day[1:] != day[:-1])
     cust, day = cust[new_day], day[new_day]
     n = tx.n_customers
     count = np.bincount(cust, minlength=n)
     gap = np.diff(day, prepend=np.nan)
-    repeat = np.r_[False, cust[1:] == cust[:-1]]
+    repeat = np.zeros(cust.size, dtype=bool)
+    repeat[1:] = cust[1:] == cust[:-1]
     log_gap_sum = sum_by(cust[repeat], np.log(gap[repeat]), n)
     ends = np.cumsum(count)
     has = count > 0
@@ -118,7 +120,10 @@ def fit_gap_prior(
         return float(-ll.sum() / k.size), -grad
 
     start = np.log([1.0, 2.0, mean_gap])
-    fit = minimize(negative_log_likelihood, start, jac=True, method="L-BFGS-B")
+    # Bounds keep the search finite when few customers leave the likelihood flat
+    # (a tiny shop): without them exp() overflows before the optimiser gives up.
+    bounds = [(np.log(1e-2), np.log(1e3)), (np.log(1e-2), np.log(1e4)), (np.log(1e-3), np.log(1e7))]
+    fit = minimize(negative_log_likelihood, start, jac=True, method="L-BFGS-B", bounds=bounds)
     s, a, b = np.exp(fit.x)
     return GapPrior(shape=float(s), alpha=float(a), beta=float(b), customers=int(k.size))
 

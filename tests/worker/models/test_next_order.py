@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -97,3 +98,29 @@ def test_long_silence_pushes_the_date_out_but_never_before_the_cutoff() -> None:
 
     assert soon[0] == soon[1] > 40.0
     assert late[0] > 400.0 + (soon[0] - 40.0)
+
+
+def test_a_log_without_sales_gives_every_customer_zero_purchase_days() -> None:
+    empty = make_transactions(
+        np.array([], dtype=np.int64), np.array([]), np.array([]), n_customers=3
+    )
+
+    rhythm = purchase_rhythm(empty, cutoff=100.0)
+
+    assert rhythm.days.tolist() == [0, 0, 0]
+    assert np.isnan(rhythm.first).all()
+
+
+def test_a_tiny_shop_fits_a_finite_prior_without_numeric_warnings() -> None:
+    tx = make_transactions(
+        np.array([0, 0, 1, 1, 1]),
+        np.array([1.0, 5.0, 2.0, 3.0, 40.0]),
+        np.full(5, 5.0),
+        n_customers=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prior = fit_gap_prior(purchase_rhythm(tx, cutoff=100.0))
+
+    assert prior.customers == 2
+    assert all(np.isfinite([prior.shape, prior.alpha, prior.beta]))
