@@ -31,6 +31,7 @@ from api.queries.referrals import ReferralQueries
 from api.queries.reports import ReportQueries
 from api.queries.scoring import ScoringQueries
 from api.queries.staff import StaffQueries
+from api.queries.status import StatusQueries
 from api.queries.suggestions import SuggestionQueries
 from api.settings import ApiSettings
 from api.subscriptions import Subscription
@@ -51,6 +52,7 @@ Query = merge_types(
         StaffQueries,
         ChannelQueries,
         ScoringQueries,
+        StatusQueries,
     ),
 )
 Mutation = merge_types(

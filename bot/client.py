@@ -30,6 +30,7 @@ from bot.results import (
     ScoreView,
     StaffMember,
     SuggestionItem,
+    SystemView,
     WakeUpFacts,
     parse_consents,
     parse_referral,
@@ -253,10 +254,10 @@ class ApiClient:
         data = await self.execute(doc.SCORING_RUN, {"id": run_id}, act_as=actor)
         return RunView.parse(data["scoringRun"]) if data["scoringRun"] else None
 
-    async def latest_runs(self, actor: int) -> list[RunView]:
-        """The latest scoring runs, newest first."""
+    async def system_status(self, actor: int) -> SystemView:
+        """The latest scoring runs (newest first), queue depths and the outbox backlog."""
         data = await self.execute(doc.STATUS, act_as=actor)
-        return [RunView.parse(run) for run in data["scoringRuns"]]
+        return SystemView.parse(data)
 
 
 def _raise_problem(result: dict[str, Any], expected: str) -> None:

@@ -193,5 +193,9 @@ query Run($id: ID!) {
 STATUS = """
 query Status {
   scoringRuns(first: 5) { id status asOf shardCount shardsDone finishedAt error }
+  systemStatus {
+    queues { name queued started failed scheduled }
+    outbox { pending sending dead }
+  }
 }
 """

@@ -399,3 +399,37 @@ class RunView:
             as_of=_day(data.get("asOf")),
             finished_at=_dt(data.get("finishedAt")),
         )
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """Jobs of one queue by state."""
+
+    name: str
+    queued: int
+    started: int
+    failed: int
+    scheduled: int
+
+
+@dataclass(frozen=True)
+class SystemView:
+    """The latest runs, the job queues (empty when jobs run in-process) and the outbox."""
+
+    runs: list[RunView]
+    queues: list[QueueView]
+    outbox_pending: int
+    outbox_sending: int
+    outbox_dead: int
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> SystemView:
+        """From the Status query's data."""
+        status = data["systemStatus"]
+        return cls(
+            runs=[RunView.parse(run) for run in data["scoringRuns"]],
+            queues=[QueueView(**queue) for queue in status["queues"]],
+            outbox_pending=status["outbox"]["pending"],
+            outbox_sending=status["outbox"]["sending"],
+            outbox_dead=status["outbox"]["dead"],
+        )

@@ -7,6 +7,7 @@ unit of work has committed, so a job never sees state that was rolled back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +41,36 @@ def get_queue(name: str, *, connection: Redis | None = None) -> Queue:
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r}; expected one of {', '.join(QUEUE_NAMES)}")
     return Queue(name, connection=connection or redis_connection(get_settings().redis_url))
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """Jobs of one queue by state, for admins."""
+
+    name: str
+    queued: int
+    started: int
+    failed: int
+    scheduled: int
+
+
+def queue_depths() -> list[QueueDepth]:
+    """Each Lifecycle queue's jobs by state; empty when jobs run in-process."""
+    if not queues_enabled():
+        return []
+    depths = []
+    for name in QUEUE_NAMES:
+        queue = get_queue(name)
+        depths.append(
+            QueueDepth(
+                name=name,
+                queued=queue.count,
+                started=queue.started_job_registry.count,
+                failed=queue.failed_job_registry.count,
+                scheduled=queue.scheduled_job_registry.count,
+            )
+        )
+    return depths
 
 
 def enqueue(

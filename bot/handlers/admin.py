@@ -1,7 +1,6 @@
 """Admin commands: /score (queue a scoring run, report when it ends) and /status.
 
-/status shows the latest runs and their failures; queue depth and the outbox's backlog wait
-for the API to expose them (a `systemStatus` query).
+/status shows the latest runs and their failures, the job queues' depth and the outbox.
 """
 
 from __future__ import annotations
@@ -53,9 +52,10 @@ async def wait_for_run(chat: Chat, run_id: str, interval: float) -> Reply:
 
 
 async def status_command(chat: Chat, args: list[str]) -> Reply:
-    """/status: the latest scoring runs, their progress and failures."""
+    """/status: the latest scoring runs, the job queues and the outbox backlog."""
     t = chat.t
-    runs = await chat.api.latest_runs(chat.actor)
+    status = await chat.api.system_status(chat.actor)
+    runs = status.runs
     lines = [t._("Latest scoring runs:")]
     if not runs:
         lines.append("  " + t._("none yet"))
@@ -67,4 +67,24 @@ async def status_command(chat: Chat, args: list[str]) -> Reply:
         if run.error:
             line += f" · {run.error[:200]}"
         lines.append(line)
+    lines.append(t._("Job queues:"))
+    if not status.queues:
+        lines.append("  " + t._("none: jobs run in-process (no Redis)"))
+    for queue in status.queues:
+        lines.append(
+            "  "
+            + t._("{name}: {queued} waiting, {started} running, {failed} failed").format(
+                name=queue.name,
+                queued=queue.queued,
+                started=queue.started,
+                failed=queue.failed,
+            )
+        )
+    lines.append(
+        t._("Outbox: {pending} waiting, {sending} sending, {dead} dead").format(
+            pending=status.outbox_pending,
+            sending=status.outbox_sending,
+            dead=status.outbox_dead,
+        )
+    )
     return Reply("\n".join(lines))

@@ -16,6 +16,7 @@ from domain.clock import utcnow
 from domain.contact.models import ContactLog
 from domain.db import unit_of_work
 from domain.scoring.models import Score, ScoringRun
+from domain.settings import get_settings
 from domain.staff.models import StaffRole
 from domain.stages.models import StageChange
 from domain.suggestions.models import Suggestion
@@ -425,9 +426,11 @@ async def test_a_referral_refusal_says_why_in_plain_words(
     assert (not_eligible.toast, too_often.toast) == ("Not sent", "Not sent")
 
 
-async def test_status_shows_the_latest_runs_and_their_failures(
-    engine: Engine, conversation: Conversation
+async def test_status_shows_the_latest_runs_their_failures_queues_and_outbox(
+    engine: Engine, conversation: Conversation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
     linked_staff(engine, ANN, role=StaffRole.ADMIN)
     with unit_of_work(engine) as session:
         make_run(session, shard_count=4, shards_done=4)
@@ -439,3 +442,8 @@ async def test_status_shows_the_latest_runs_and_their_failures(
     assert lines[0] == "Latest scoring runs:"
     assert lines[1] == "  #2 Nov 1, 2026: failed 1/4 · shard 2: timeout"
     assert lines[2] == "  #1 Nov 1, 2026: succeeded 4/4"
+    assert lines[3:] == [
+        "Job queues:",
+        "  none: jobs run in-process (no Redis)",
+        "Outbox: 0 waiting, 0 sending, 0 dead",
+    ]
