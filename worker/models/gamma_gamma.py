@@ -175,7 +175,7 @@ def customer_lifetime_value(
     discount = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
     purchases_per_month = np.diff(cumulative, axis=0)
     value_per_purchase = conditional_expected_average_profit(spend, frequency, monetary_value)
-    return value_per_purchase * (discount @ purchases_per_month)
+    return value_per_purchase * np.einsum("k,kn->n", discount, purchases_per_month)
 
 
 def _prepare(x: FloatArray, m: FloatArray, w: FloatArray) -> _Problem:
@@ -213,7 +213,9 @@ def _evaluate(problem: _Problem, u: FloatArray) -> tuple[float, FloatArray, Floa
     np.log(y, out=powers[0])
     np.reciprocal(y, out=powers[1])
     np.square(powers[1], out=powers[2])
-    ((s_log, s_inv, s_inv2), (sx_log, sx_inv, sx_inv2)) = (problem.weights @ powers.T).tolist()
+    # einsum rather than BLAS, as in bgnbd._block_terms.
+    sums = np.einsum("kn,jn->kj", problem.weights, powers).tolist()
+    ((s_log, s_inv, s_inv2), (sx_log, sx_inv, sx_inv2)) = sums
 
     ll = (
         cx @ (gammaln(pxq) - gammaln(p * xs))
