@@ -30,7 +30,7 @@ from domain.db import make_engine
 from domain.settings import Settings, get_settings
 
 # Allocations between young collections (CPython's default is 700).
-GC_YOUNG_THRESHOLD = 50_000
+GC_YOUNG_THRESHOLD = 20_000
 
 
 class GraphQLEndpoint:

@@ -69,8 +69,7 @@ def _windowed(
 
 
 class Loaders:
-    """The request's dataloaders, each built on first use; sales callers see only their own
-    suggestions."""
+    """The request's dataloaders, built on first use; sales callers see their own suggestions."""
 
     def __init__(self, db: Db, suggestions_for_staff: int | None) -> None:
         self.db = db
@@ -159,6 +158,18 @@ class Loaders:
             self.db,
             lambda s, ids, size: recent_events(session=s, customer_ids=ids, per_customer=size),
         )
+
+    def release(self) -> None:
+        """Drop the loaders built so far, and with them the rows they cached.
+
+        The request's objects refer to each other (context, loaders, futures), so without
+        this its rows would wait for the cycle collector instead of being freed at once; on
+        a page of 50 customers that collector cost about a tenth of the request.
+        """
+        for name, attribute in vars(Loaders).items():
+            if isinstance(attribute, cached_property):
+                self.__dict__.pop(name, None)
+        self._channels = None
 
     async def channels(self) -> dict[int, Channel]:
         """Every channel by id, read once per request (a small table)."""

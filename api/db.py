@@ -113,7 +113,7 @@ class Db:
             return await anyio.to_thread.run_sync(fn, session, limiter=self._limiter)
 
     async def fresh(self, fn: Callable[[Session], T]) -> T:
-        """Call fn in its own short transaction, committed if it returns (subscriptions)."""
+        """Call fn in its own short transaction, committed if it returns (token look-ups)."""
 
         def call() -> T:
             with Session(self.engine, expire_on_commit=False) as session:

@@ -28,9 +28,7 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, ge=1024, description="request bodies above get 413")
     rate_limit: int = Field(600, ge=0, description="requests per token and window; 0 = no limit")
     rate_window_seconds: int = Field(60, ge=1)
-    db_threads: int = Field(
-        10, ge=1, le=200, description="threads (and pooled connections) for SQL"
-    )
+    db_threads: int = Field(4, ge=1, le=200, description="threads (and pooled connections) for SQL")
     db_recycle_seconds: int = Field(
         1800, ge=1, description="pooled connections older than this are replaced"
     )

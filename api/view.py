@@ -102,16 +102,19 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Run the operation whole in one worker thread, then its after-commit notices here."""
         execute = super().execute_single
-        result = await context.db.operate(
-            lambda: execute(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
+        try:
+            result = await context.db.operate(
+                lambda: execute(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
+                )
             )
-        )
+        finally:
+            context.loaders.release()
         # The notices may use the server loop's clients (Redis), so they run here.
         notices, context.after_commit = context.after_commit, []
         for notify in notices:
