@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlmodel import Session
 
-from domain.imports.layout import ImportContext, reject, wrong_width
+from domain.imports.layout import ImportContext, parse_rows
 from domain.imports.orders import LineIn, OrderIn, OrderRun, load_orders
 from domain.imports.source import Record
 from domain.imports.summary import BatchOutcome, Reject, SkipReason
@@ -42,16 +42,7 @@ class Cdnow:
 
     def parse(self, records: Iterator[Record | Reject]) -> Iterator[OrderIn | Reject]:
         """One order per good row, rejects for the others."""
-        for record in records:
-            if isinstance(record, Reject):
-                yield record
-            elif len(record.fields) != WIDTH:
-                yield wrong_width(record, WIDTH)
-            else:
-                try:
-                    yield self._order(record)
-                except RowError as error:
-                    yield reject(record, error)
+        return parse_rows(records, WIDTH, self._order)
 
     def load(self, session: Session, items: list[OrderIn]) -> BatchOutcome:
         """Load a batch of orders, creating the customers they name."""

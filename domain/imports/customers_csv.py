@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from domain.imports.errors import LayoutMismatch
-from domain.imports.layout import ImportContext, reject, wrong_width
+from domain.imports.layout import ImportContext, parse_rows
 from domain.imports.source import Record, header_index, normal_name
 from domain.imports.store import CONSENT, CUSTOMER, STAFF, chunked, insert_new
 from domain.imports.summary import BatchOutcome, Reject, SkipReason
@@ -99,16 +99,7 @@ class CustomersCsv:
 
     def parse(self, records: Iterator[Record | Reject]) -> Iterator[CustomerIn | Reject]:
         """One customer per good row, rejects for the others."""
-        for record in records:
-            if isinstance(record, Reject):
-                yield record
-            elif len(record.fields) != self._width:
-                yield wrong_width(record, self._width)
-            else:
-                try:
-                    yield self._customer(record)
-                except RowError as error:
-                    yield reject(record, error)
+        return parse_rows(records, self._width, self._customer)
 
     def load(self, session: Session, items: list[CustomerIn]) -> BatchOutcome:
         """Insert the new customers with their consents; existing ones stay as they are."""

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from domain.imports.layout import ImportContext, reject, wrong_width
+from domain.imports.layout import ImportContext, parse_rows
 from domain.imports.source import Record, header_index
 from domain.imports.store import CUSTOMER, EVENT, ids_by, insert_new
 from domain.imports.summary import BatchOutcome, Reject, SkipReason
-from domain.imports.values import RowError, Timestamps, json_object, optional, required
+from domain.imports.values import Timestamps, json_object, optional, required
 
 KIND = "events"
 REQUIRED = (("customer_id",), ("type",), ("occurred_at",))
@@ -76,16 +76,7 @@ class EventsCsv:
 
     def parse(self, records: Iterator[Record | Reject]) -> Iterator[EventIn | Reject]:
         """One event per good row, rejects for the others."""
-        for record in records:
-            if isinstance(record, Reject):
-                yield record
-            elif len(record.fields) != self._width:
-                yield wrong_width(record, self._width)
-            else:
-                try:
-                    yield self._event(record)
-                except RowError as error:
-                    yield reject(record, error)
+        return parse_rows(records, self._width, self._event)
 
     def load(self, session: Session, items: list[EventIn]) -> BatchOutcome:
         """Insert the events not recorded yet; events of unknown customers are rejected."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Protocol, TypeVar
@@ -29,6 +29,7 @@ class Item(Protocol):
 
 
 ItemT = TypeVar("ItemT", bound=Item)
+RowT = TypeVar("RowT")
 
 
 class Layout(Protocol[ItemT]):
@@ -82,3 +83,19 @@ def wrong_width(record: Record, width: int) -> Reject:
         f"expected {width} fields, found {len(record.fields)}",
         record.raw,
     )
+
+
+def parse_rows(
+    records: Iterator[Record | Reject], width: int, convert: Callable[[Record], RowT]
+) -> Iterator[RowT | Reject]:
+    """One item per good record, for layouts whose items are single rows; rejects for the rest."""
+    for record in records:
+        if isinstance(record, Reject):
+            yield record
+        elif len(record.fields) != width:
+            yield wrong_width(record, width)
+        else:
+            try:
+                yield convert(record)
+            except RowError as error:
+                yield reject(record, error)
