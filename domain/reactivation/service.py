@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from domain.clock import as_utc
 from domain.contact.config import ContactPolicyConfig, TouchKind
 from domain.contact.models import ContactOutcome
+from domain.contact.outbound import deliver, delivery_time
 from domain.contact.policy import (
     TIMED_REASONS,
     ChannelFacts,
@@ -33,7 +34,6 @@ from domain.reactivation.errors import ReactivationError
 from domain.reactivation.models import AttemptStatus, ReactivationAttempt
 from domain.reactivation.offers import ensure_default_offer, reactivation_offer
 from domain.reactivation.ranking import rank_sleeping
-from domain.referrals.delivery import deliver, delivery_time
 from domain.referrals.models import Offer
 from domain.stages.config import default_config
 from domain.stages.service import mark_lost

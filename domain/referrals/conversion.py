@@ -12,11 +12,11 @@ from domain.channels.models import Channel
 from domain.clock import as_utc
 from domain.contact.config import ContactPolicyConfig, TouchKind
 from domain.contact.models import ContactOutcome
+from domain.contact.outbound import deliver, delivery_time
 from domain.contact.service import check, record_touch
 from domain.customers.models import Customer
 from domain.orders.models import Order, OrderKind, OrderStatus
 from domain.outbox.models import OutboxMessage
-from domain.referrals.delivery import deliver, delivery_time
 from domain.referrals.errors import UnknownOrder
 from domain.referrals.messages import reward_message
 from domain.referrals.models import Offer, Referral, ReferralRedemption, ReferralStatus

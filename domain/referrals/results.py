@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.contact.policy import ContactReason
+from domain.contact.policy import ContactDecision, ContactReason
 from domain.customers.models import Customer
 from domain.outbox.models import OutboxMessage
 from domain.referrals.models import Referral, ReferralRedemption
@@ -94,3 +94,10 @@ class ReferralStats:
     converted: int
     reward_cost_minor: int
     referee_revenue_minor: int
+
+
+def refusal_from(decision: ContactDecision) -> ReferralRefused:
+    """The contact policy's refusal in the referral result's terms."""
+    return ReferralRefused(
+        RefusalCode(decision.reason_code.value), decision.reason, decision.retry_at
+    )

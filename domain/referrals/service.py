@@ -11,17 +11,17 @@ from sqlmodel import Session, col
 from domain.clock import as_utc
 from domain.contact.config import ContactPolicyConfig, TouchKind
 from domain.contact.errors import UnknownCustomer
+from domain.contact.outbound import deliver, delivery_time
 from domain.contact.queries import channel_facts
 from domain.contact.service import check
 from domain.customers.models import Customer
 from domain.outbox.models import OutboxMessage
 from domain.referrals.config import ReferralConfig
-from domain.referrals.delivery import deliver, delivery_time, refusal_from
 from domain.referrals.errors import IdempotencyKeyReused, NotAReferralOffer, UnknownOffer
 from domain.referrals.messages import offer_message
 from domain.referrals.models import Offer, OfferKind, Referral, ReferralStatus
 from domain.referrals.money import settings_money
-from domain.referrals.results import ReferralRefused, ReferralSent, RefusalCode
+from domain.referrals.results import ReferralRefused, ReferralSent, RefusalCode, refusal_from
 from domain.referrals.rules import eligibility_refusal, new_code, share_url
 from domain.stages.config import default_config
 

@@ -1,4 +1,7 @@
-"""Sending a referral message: policy verdict to delivery time, outbox row, contact log."""
+"""Sending a customer message under the contact policy: delivery time, outbox row, contact log.
+
+Shared by referrals, reward notices and reactivation offers.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from domain.contact.service import record_touch
 from domain.customers.models import Customer
 from domain.outbox.models import OutboxMessage
 from domain.outbox.service import enqueue
-from domain.referrals.results import ReferralRefused, RefusalCode
 
 # Channels with a real adapter; the others are written to the log adapter until one is wired.
 ADAPTERS = {"email": "email"}
@@ -27,13 +29,6 @@ def delivery_time(decision: ContactDecision, at: datetime) -> datetime | None:
     if decision.reason_code is ContactReason.QUIET_HOURS:
         return decision.retry_at
     return None
-
-
-def refusal_from(decision: ContactDecision) -> ReferralRefused:
-    """The contact policy's refusal in the referral result's terms."""
-    return ReferralRefused(
-        RefusalCode(decision.reason_code.value), decision.reason, decision.retry_at
-    )
 
 
 def recipient(customer: Customer, channel_code: str) -> str:
