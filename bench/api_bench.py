@@ -1,6 +1,6 @@
 """Benchmark the GraphQL API over real HTTP on loopback, on PostgreSQL with the demo data.
 
-Uses (or creates) a PostgreSQL database holding the demo business (`domain.demo.generate`)
+Uses (or creates) a PostgreSQL database holding the demo business (`domain.demo.generate`,
 plus one synthetic succeeded scoring run (so pages carry scores), starts the API as one
 server process (`lifecycle serve`) and measures, with random customer ids:
 
@@ -42,7 +42,7 @@ from sqlalchemy import text
 
 from domain import migrate
 from domain.db import make_engine, unit_of_work
-from domain.demo import generate
+from domain.demo import classify, generate
 from domain.staff.models import TokenRole
 from domain.staff.service import create_token
 
@@ -160,7 +160,8 @@ def populate(url: str, customers: int) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
     started = time.perf_counter()
-    generate(engine=engine, customers=customers, seed=7)
+    summary = generate(engine=engine, customers=customers, seed=7)
+    classify(engine=engine, as_of=summary.as_of)
     print(f"demo data: {customers:,} customers in {time.perf_counter() - started:.0f} s")
     with engine.begin() as conn:
         run_id = conn.execute(

@@ -12,7 +12,15 @@ from rich.table import Table
 from cli.output import console, err_console, fail
 from domain import migrate
 from domain.db import get_engine
-from domain.demo import INTENDED_STAGE, Archetype, DemoDataError, DemoSummary, generate
+from domain.demo import (
+    INTENDED_STAGE,
+    Archetype,
+    DemoDataError,
+    DemoSummary,
+    classify,
+    generate,
+)
+from domain.stages.vocabulary import Stage
 
 
 def demo_data_command(
@@ -35,7 +43,8 @@ def demo_data_command(
 
     Refuses a database holding customers, products, orders, events or offers: changes nothing.
 
-    Migrations are applied first; stages stay `prospect` until the stage machine runs.
+    Migrations are applied first; afterwards every customer is classified into their
+    lifecycle stage as of the end of the history.
     """
     engine = get_engine()
     migrate.upgrade(engine)
@@ -63,10 +72,12 @@ def demo_data_command(
             )
     except DemoDataError as exc:
         fail(str(exc), code=1)
-    _print(summary)
+    with err_console.status("classifying customers into lifecycle stages"):
+        stages = classify(engine=engine, as_of=summary.as_of)
+    _print(summary, stages)
 
 
-def _print(summary: DemoSummary) -> None:
+def _print(summary: DemoSummary, stages: dict[Stage, int]) -> None:
     console.print(
         f"Demo business written: {summary.customers:,} customers, seed {summary.seed}, "
         f"as of {summary.as_of}, in {summary.seconds:.1f} s",
@@ -82,3 +93,7 @@ def _print(summary: DemoSummary) -> None:
     for archetype, count in summary.archetypes.items():
         archetypes.add_row(archetype, f"{count:,}", INTENDED_STAGE[Archetype(archetype)].label)
     console.print(archetypes)
+    classified = Table("stage", "customers", title="Stages now", title_justify="left")
+    for stage in Stage:
+        classified.add_row(stage.label, f"{stages.get(stage, 0):,}")
+    console.print(classified)

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from api.auth import Principal
 from api.context import Info
 from api.errors import Forbidden, ValidationError
+from api.inputs import flat_input
 from api.mutations.notify import publish_after_commit, suggestion_notices
 from api.mutations.runner import Outcome, camel, run_mutation
 from api.types.customer import StageChange
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from api.types.suggestion import Suggestion
 
 
+@flat_input
 @strawberry.input(description="One event; the customer by id or external id.")
 class EventInput:
     idempotency_key: str = strawberry.field(description="stored once per key, ever")

@@ -2,7 +2,7 @@
 
 from domain.demo.archetypes import INTENDED_STAGE, Archetype
 from domain.demo.errors import DatabaseNotEmptyError, DemoDataError
-from domain.demo.service import DemoSummary, generate
+from domain.demo.service import DemoSummary, classify, generate
 
 __all__ = [
     "INTENDED_STAGE",
@@ -10,5 +10,6 @@ __all__ = [
     "DatabaseNotEmptyError",
     "DemoDataError",
     "DemoSummary",
+    "classify",
     "generate",
 ]

@@ -10,10 +10,13 @@ from itertools import chain, groupby
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from domain.clock import utcnow
+from domain.customers.models import Customer
+from domain.db import unit_of_work
 from domain.demo.archetypes import ARCHETYPES, CHANNELS
 from domain.demo.block import Block, FirstIds, Setting, build_block
 from domain.demo.catalog import build_catalogue
@@ -33,6 +36,9 @@ from domain.demo.writer import (
     write_rows,
 )
 from domain.settings import get_settings
+from domain.stages.config import LifecycleConfig, default_config
+from domain.stages.decay import recompute_all
+from domain.stages.vocabulary import Stage
 
 BLOCK_SIZE = 25_000
 READ_AHEAD = 4  # rendered batches waiting for the writer, about 5 MB each
@@ -216,3 +222,17 @@ def generate(
         archetypes={str(a): int(count) for a, count in zip(ARCHETYPES, archetypes, strict=True)},
         seconds=time.perf_counter() - started,
     )
+
+
+def classify(
+    *, engine: Engine, as_of: date, config: LifecycleConfig | None = None
+) -> dict[Stage, int]:
+    """Put every customer in the stage their history earns at its end (midnight UTC of
+    `as_of`), in one set-wise pass; customers per stage."""
+    moment = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    with unit_of_work(engine) as session:
+        recompute_all(session=session, as_of=moment, config=config or default_config())
+        counted = session.execute(
+            select(col(Customer.stage), func.count()).group_by(col(Customer.stage))
+        )
+        return {Stage(stage): count for stage, count in counted}

@@ -3,24 +3,26 @@ are stored together, each once per idempotency key, and their effects applied se
 
 Stage moves: an engagement event can change the stage only of a prospect (who becomes a
 lead) or of a sleeping customer (woken: a lead again, or at risk when configured). Those go
-through the stage machine's fast path, one call per such customer; everyone else only gets
-their `last_engaged_at` raised, in one UPDATE, and the scheduled decay pass reads it.
+through the stage machine's fast path for a batch (`on_engagements`, set-wise); everyone
+else only gets their `last_engaged_at` raised, in one UPDATE, and the scheduled decay pass
+reads it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, inspect, or_, select, text, update
+from sqlalchemy import Table, bindparam, inspect, or_, select, text, update
 from sqlmodel import Session, col
 
 from domain.channels.models import Channel
 from domain.clock import as_utc
+from domain.columns import UTCDateTime
 from domain.customers.models import Customer
 from domain.customers.queries import customers_by_ids
 from domain.customers.service import ValidationFailed, check_not_future
@@ -29,8 +31,8 @@ from domain.events.models import Event, EventType
 from domain.imports.store import chunked, insert_new
 from domain.stages.config import LifecycleConfig
 from domain.stages.models import StageChange
-from domain.stages.rules import NOT_ENGAGEMENT, counts_as_engagement
-from domain.stages.service import on_event_recorded
+from domain.stages.rules import counts_as_engagement
+from domain.stages.service import on_engagements
 from domain.stages.vocabulary import Stage
 from domain.triggers.config import TriggersConfig
 from domain.triggers.service import on_cart_added, run_triggers
@@ -41,25 +43,26 @@ CUSTOMER = cast(Table, inspect(Customer).local_table)
 MAX_BATCH = 5000
 MAX_PROPERTIES_CHARS = 10_000
 EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,39}")
-ROW_COLUMNS = (
-    "customer_id",
-    "type",
-    "channel_id",
-    "occurred_at",
-    "properties",
-    "idempotency_key",
-    "created_at",
-)
-UNNEST_INSERT = text(
-    f"""
-    INSERT INTO event ({", ".join(ROW_COLUMNS)})
-    SELECT * FROM unnest(
-        CAST(:customer_id AS BIGINT[]), CAST(:type AS VARCHAR[]), CAST(:channel_id AS BIGINT[]),
-        CAST(:occurred_at AS TIMESTAMPTZ[]), CAST(:properties AS JSONB[]),
-        CAST(:idempotency_key AS VARCHAR[]), CAST(:created_at AS TIMESTAMPTZ[])
+BULK_INSERT = text(
+    """
+    INSERT INTO event (customer_id, type, channel_id, occurred_at, properties, idempotency_key,
+                       created_at)
+    SELECT r.customer_id, r.type, r.channel_id, r.occurred_at, r.properties, r.idempotency_key,
+           :created_at
+    FROM jsonb_to_recordset(CAST(:rows AS JSONB)) AS r(
+        customer_id BIGINT, type VARCHAR, channel_id BIGINT, occurred_at TIMESTAMPTZ,
+        properties JSONB, idempotency_key VARCHAR
     )
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING idempotency_key, id
+    """
+).bindparams(bindparam("created_at", type_=UTCDateTime()))
+RAISE_ENGAGED = text(
+    """
+    UPDATE customer SET last_engaged_at = latest.engaged_at
+    FROM unnest(CAST(:ids AS BIGINT[]), CAST(:engaged AS TIMESTAMPTZ[])) AS latest(id, engaged_at)
+    WHERE customer.id = latest.id
+      AND (customer.last_engaged_at IS NULL OR customer.last_engaged_at < latest.engaged_at)
     """
 )
 # The only stages an engagement event moves by itself (see the module docstring).
@@ -131,11 +134,15 @@ def record_events(
     at = as_utc(at)
     if len(events) > MAX_BATCH:
         raise ValidationFailed("events", f"a batch may hold at most {MAX_BATCH} events")
-    rows, rejected, repeated = _validated(session, events, at)
+    by_external = _ids_by_external_id(
+        session, {e.customer_external_id.strip() for e in events if e.customer_external_id}
+    )
+    named = {e.customer_id for e in events if e.customer_id is not None}
     # Locked before the insert: its foreign-key checks share-lock the same customers, and a
     # lock taken after them could wait on another batch waiting on ours.
-    stages = _lock(session, sorted({row["customer_id"] for row in rows}))
-    inserted = _insert(session, rows)
+    stages = _lock(session, sorted(named | set(by_external.values())))
+    rows, rejected, repeated = _validated(session, events, at, stages.keys(), by_external)
+    inserted = _insert(session, rows, at)
     stored = [
         _Stored(row["customer_id"], row["type"], row["occurred_at"])
         for row in rows
@@ -146,7 +153,7 @@ def record_events(
     checks: list[CartCheck] = []
     if stored:
         changes = _wake(session, stored, stages, config)
-        _raise_last_engaged(session, list(inserted.values()))
+        _raise_last_engaged(session, stored)
         suggestion_ids, checks = _carts(session, stored, at, triggers)
     return RecordEventsResult(
         inserted=len(inserted),
@@ -159,12 +166,13 @@ def record_events(
 
 
 def _validated(
-    session: Session, events: Sequence[NewEvent], at: datetime
+    session: Session,
+    events: Sequence[NewEvent],
+    at: datetime,
+    known_ids: Collection[int],
+    by_external: Mapping[str, int],
 ) -> tuple[list[dict[str, Any]], list[RejectedEvent], int]:
     """Rows of the good events, the rejected ones, and how many repeated a key of the batch."""
-    known_ids = _known_ids(session, {e.customer_id for e in events if e.customer_id is not None})
-    external = {e.customer_external_id.strip() for e in events if e.customer_external_id}
-    by_external = _ids_by_external_id(session, external)
     channels = {
         code: channel_id
         for code, channel_id in session.execute(select(col(Channel.code), col(Channel.id)))
@@ -190,7 +198,7 @@ def _validated(
 def _row(
     event: NewEvent,
     at: datetime,
-    known_ids: set[int],
+    known_ids: Collection[int],
     by_external: Mapping[str, int],
     channels: Mapping[str, int],
 ) -> dict[str, Any]:
@@ -246,23 +254,28 @@ def _properties(value: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+def _insert(session: Session, rows: list[dict[str, Any]], at: datetime) -> dict[str, int]:
     """Insert the rows whose key is new, in one statement; {key: id} of those inserted."""
     if not rows or not is_postgres(session):
         return insert_new(session, EVENT, rows, ["idempotency_key"])
-    # One array per column instead of a VALUES list: psycopg would spend longer turning a
-    # thousand-row VALUES statement into its own placeholders than PostgreSQL takes to run it.
-    columns = {name: [row[name] for row in rows] for name in ROW_COLUMNS}
-    columns["properties"] = [json.dumps(value) for value in columns["properties"]]
-    inserted = session.execute(UNNEST_INSERT, columns)
+    # The batch as one JSON document: psycopg would spend longer turning a thousand-row
+    # VALUES list (or an array per column) into parameters than PostgreSQL takes to run it.
+    document = json.dumps(
+        [
+            {
+                "customer_id": row["customer_id"],
+                "type": row["type"],
+                "channel_id": row["channel_id"],
+                "occurred_at": row["occurred_at"].isoformat(),
+                "properties": row["properties"],
+                "idempotency_key": row["idempotency_key"],
+            }
+            for row in rows
+        ],
+        separators=(",", ":"),
+    )
+    inserted = session.execute(BULK_INSERT, {"rows": document, "created_at": at})
     return {key: event_id for key, event_id in inserted}
-
-
-def _known_ids(session: Session, customer_ids: set[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in chunked(sorted(customer_ids)):
-        found.update(session.scalars(select(CUSTOMER.c.id).where(CUSTOMER.c.id.in_(chunk))))
-    return found
 
 
 def _ids_by_external_id(session: Session, external_ids: set[str]) -> dict[str, int]:
@@ -285,7 +298,7 @@ def _lock(session: Session, customer_ids: list[int]) -> dict[int, str]:
             select(CUSTOMER.c.id, CUSTOMER.c.stage)
             .where(CUSTOMER.c.id.in_(chunk))
             .order_by(CUSTOMER.c.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         stages.update({customer_id: stage for customer_id, stage in session.execute(statement)})
     return stages
@@ -297,7 +310,7 @@ def _wake(
     stages: Mapping[int, str],
     config: LifecycleConfig | None,
 ) -> list[StageChange]:
-    """The fast path for prospects and sleepers, with their earliest engagement of the batch."""
+    """The fast path for prospects and sleepers, at their earliest engagement of the batch."""
     first: dict[int, _Stored] = {}
     for event in stored:
         if stages.get(event.customer_id) not in WOKEN_BY_ENGAGEMENT:
@@ -307,40 +320,38 @@ def _wake(
         earlier = first.get(event.customer_id)
         if earlier is None or event.occurred_at < earlier.occurred_at:
             first[event.customer_id] = event
-    changes: list[StageChange] = []
-    for customer_id in sorted(first):
-        event = first[customer_id]
-        changes += on_event_recorded(
-            session=session,
-            customer_id=customer_id,
-            event_type=event.type,
-            at=event.occurred_at,
-            config=config,
-        )
-    return changes
+    return on_engagements(
+        session=session,
+        engaged={customer_id: event.occurred_at for customer_id, event in first.items()},
+        config=config,
+    )
 
 
-def _raise_last_engaged(session: Session, event_ids: list[int]) -> None:
+def _raise_last_engaged(session: Session, stored: Sequence[_Stored]) -> None:
     """Set each customer's last_engaged_at to their latest new engagement, if later."""
-    for chunk in chunked(sorted(event_ids)):
-        latest = (
-            select(EVENT.c.customer_id, func.max(EVENT.c.occurred_at).label("engaged_at"))
-            .where(EVENT.c.id.in_(chunk), EVENT.c.type.not_in(sorted(NOT_ENGAGEMENT)))
-            .group_by(EVENT.c.customer_id)
-            .subquery("latest")
-        )
+    latest: dict[int, datetime] = {}
+    for event in stored:
+        if counts_as_engagement(event.type):
+            known = latest.get(event.customer_id)
+            if known is None or known < event.occurred_at:
+                latest[event.customer_id] = event.occurred_at
+    if not latest:
+        return
+    if is_postgres(session):
+        session.execute(RAISE_ENGAGED, {"ids": list(latest), "engaged": list(latest.values())})
+    else:
+        engaged = bindparam("engaged", type_=UTCDateTime())
         statement = (
             update(CUSTOMER)
             .where(
-                CUSTOMER.c.id == latest.c.customer_id,
-                or_(
-                    CUSTOMER.c.last_engaged_at.is_(None),
-                    CUSTOMER.c.last_engaged_at < latest.c.engaged_at,
-                ),
+                CUSTOMER.c.id == bindparam("customer_id"),
+                or_(CUSTOMER.c.last_engaged_at.is_(None), CUSTOMER.c.last_engaged_at < engaged),
             )
-            .values(last_engaged_at=latest.c.engaged_at)
+            .values(last_engaged_at=engaged)
         )
-        session.execute(statement)
+        session.execute(
+            statement, [{"customer_id": key, "engaged": value} for key, value in latest.items()]
+        )
     # The UPDATE bypassed the ORM: customers it loaded must read the column again.
     for instance in list(session.identity_map.values()):
         if isinstance(instance, Customer):

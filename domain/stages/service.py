@@ -9,10 +9,23 @@ reactivated, whether or not a pass had put them to sleep.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import (
+    Column,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlmodel import Session, col
 
 from domain.clock import as_utc
@@ -20,6 +33,7 @@ from domain.columns import UTCDateTime
 from domain.customers.models import Customer
 from domain.orders.models import Order, OrderKind, OrderStatus
 from domain.stages.config import LifecycleConfig, StagesConfig, default_config
+from domain.stages.decay import moment_table, reclassify
 from domain.stages.dispatcher import apply_transition
 from domain.stages.errors import CustomerNotFound
 from domain.stages.models import StageChange
@@ -27,6 +41,7 @@ from domain.stages.rules import (
     Facts,
     Position,
     counts_as_engagement,
+    epoch_seconds,
     evaluation_moment,
     propose,
 )
@@ -35,6 +50,9 @@ from domain.stages.transitions import is_allowed
 from domain.stages.vocabulary import Stage
 
 logger = logging.getLogger(__name__)
+CUSTOMER = cast(Table, inspect(Customer).local_table)
+# Customers locked per statement (well under SQLite's bound-parameter limit).
+LOCK_CHUNK = 10_000
 
 
 def on_order_recorded(
@@ -77,6 +95,53 @@ def on_event_recorded(
     return changes
 
 
+def on_engagements(
+    *, session: Session, engaged: Mapping[int, datetime], config: LifecycleConfig | None = None
+) -> list[StageChange]:
+    """`on_event_recorded` for many customers at once: {customer id: engagement moment}.
+
+    The same steps, set-wise in a few statements whatever the number of customers: catch up
+    with time as of each customer's moment, note the engagement, apply the rules again.
+    Returns the history rows written (a customer may have two).
+    """
+    if not engaged:
+        return []
+    lifecycle = config or default_config()
+    positions = _locked_positions(session, sorted(engaged))
+    moments = moment_table(Column("engaged_at", UTCDateTime(), nullable=False))
+    rows = []
+    for customer_id, at in engaged.items():
+        moment = evaluation_moment(positions[customer_id], as_utc(at))
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "as_of": moment,
+                "as_of_s": epoch_seconds(moment),
+                "engaged_at": as_utc(at),
+            }
+        )
+    connection = session.connection()
+    moments.create(connection)
+    connection.execute(insert(moments), rows)
+    # Catch up with time first, then apply the engagement.
+    changes = reclassify(session=session, moments=moments, config=lifecycle)
+    engaged_at = moments.c.engaged_at
+    session.execute(
+        update(CUSTOMER)
+        .where(
+            CUSTOMER.c.id == moments.c.customer_id,
+            or_(CUSTOMER.c.last_engaged_at.is_(None), CUSTOMER.c.last_engaged_at < engaged_at),
+        )
+        .values(last_engaged_at=engaged_at)
+    )
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Customer):
+            session.expire(instance, ["last_engaged_at"])
+    changes += reclassify(session=session, moments=moments, config=lifecycle)
+    moments.drop(connection)
+    return sorted(changes, key=lambda change: (change.customer_id, change.id or 0))
+
+
 def mark_lost(*, session: Session, customer_id: int, at: datetime, reason: str) -> StageChange:
     """Mark a sleeping customer lost (no answer to a reactivation offer); raises otherwise."""
     customer = _locked(session, customer_id)
@@ -108,6 +173,24 @@ class _FactSource:
 
 def _position(customer: Customer) -> Position:
     return Position(Stage(customer.stage), as_utc(customer.stage_since))
+
+
+def _locked_positions(session: Session, customer_ids: list[int]) -> dict[int, Position]:
+    """Lock the customers in id order (concurrent batches cannot deadlock); their positions."""
+    positions: dict[int, Position] = {}
+    for start in range(0, len(customer_ids), LOCK_CHUNK):
+        statement = (
+            select(CUSTOMER.c.id, CUSTOMER.c.stage, CUSTOMER.c.stage_since)
+            .where(CUSTOMER.c.id.in_(customer_ids[start : start + LOCK_CHUNK]))
+            .order_by(CUSTOMER.c.id)
+            .with_for_update()
+        )
+        for customer_id, stage, since in session.execute(statement):
+            positions[customer_id] = Position(Stage(stage), as_utc(since))
+    for customer_id in customer_ids:
+        if customer_id not in positions:
+            raise CustomerNotFound(customer_id)
+    return positions
 
 
 def _locked(session: Session, customer_id: int) -> Customer:

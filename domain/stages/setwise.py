@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextualSelect, bindparam, column, text
+from sqlalchemy import Table, TextualSelect, bindparam, column, text
 
 from domain.columns import UTCDateTime
 from domain.stages.config import EngagementResponse, StagesConfig
@@ -22,6 +22,8 @@ from domain.stages.transitions import TRANSITIONS
 from domain.stages.vocabulary import Stage
 
 DECISION_COLUMNS = ("customer_id", "from_stage", "to_stage", "changed_at", "reason", "allowed")
+# A table of customers, each with the moment it is looked at: `as_of` and its epoch seconds.
+MOMENT_COLUMNS = ("customer_id", "as_of", "as_of_s")
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,27 @@ def decision_query(
     *,
     postgres: bool,
     config: StagesConfig,
-    as_of: datetime,
+    as_of: datetime | Table,
     stages: Collection[Stage] | None,
     run: LatestRun | None,
 ) -> TextualSelect:
     """SELECT customer_id, from_stage, to_stage, changed_at, reason, allowed: every change due.
 
-    `stages` limits the customers looked at (None: everyone); `run` is the scoring run
-    whose P(alive) counts. `allowed` is 0 where the table forbids the change.
+    `as_of` is the moment for everyone, or a table of `MOMENT_COLUMNS`: then only its
+    customers are looked at, each as of its own moment (the fast path for a batch of
+    events). `stages` limits the customers looked at (None: everyone); `run` is the scoring
+    run whose P(alive) counts. `allowed` is 0 where the table forbids the change.
     """
     q = _Sql(postgres)
+    if isinstance(as_of, Table):
+        at, at_s = "m.as_of", "m.as_of_s"
+        moment_join = f"JOIN {as_of.name} m ON m.customer_id = c.id"
+        # Only these customers' orders are counted for the reactivated ones among them.
+        own_customers = f"JOIN {as_of.name} mr ON mr.customer_id = r.id"
+    else:
+        at, at_s = ":as_of", ":as_of_s"
+        moment_join = ""
+        own_customers = ""
     with_scores = run is not None
     p_alive = "s.p_alive" if with_scores else q.double("NULL")
     score_join = (
@@ -113,13 +126,16 @@ WITH base AS (
          {q.epoch("c.last_engaged_at")} AS engaged_s,
          c.order_count AS n, c.net_revenue_minor AS revenue,
          {p_alive} AS p_alive, COALESCE(f.further, 0) AS further,
-         CASE WHEN c.stage = 'prospect' AND c.stage_since > :as_of
-              THEN :as_of ELSE c.stage_since END AS floor_at
+         CASE WHEN c.stage = 'prospect' AND c.stage_since > {at}
+              THEN {at} ELSE c.stage_since END AS floor_at,
+         {at} AS as_of, {at_s} AS as_of_s
   FROM customer c
+  {moment_join}
   {score_join}
   LEFT JOIN (
     SELECT o.customer_id AS customer_id, COUNT(*) AS further
     FROM orders o JOIN customer r ON r.id = o.customer_id
+    {own_customers}
     WHERE r.stage = 'reactivated' AND o.kind = 'sale' AND o.status = 'completed'
       AND o.ordered_at > r.stage_since AND o.ordered_at <= r.last_order_at
     GROUP BY o.customer_id
@@ -129,13 +145,14 @@ WITH base AS (
 ),
 measured AS (
   SELECT base.*,
+
     CASE WHEN n >= 2 AND first_s IS NOT NULL AND last_s IS NOT NULL
          THEN {q.least(q.greatest(own_rhythm, ":min_s"), ":max_s")}
          ELSE :default_s END AS rhythm,
-    :as_of_s - last_s AS idle,
-    :as_of_s - engaged_s AS quiet
+    as_of_s - last_s AS idle,
+    as_of_s - engaged_s AS quiet
   FROM base
-  WHERE floor_at <= :as_of
+  WHERE floor_at <= as_of
   {fence}
 ),
 thresholds AS (
@@ -145,10 +162,10 @@ thresholds AS (
     {q.floor("idle * 10 / rhythm")} AS tenths,
     {q.floor(f"rhythm / 86400 + {q.double('0.5')}")} AS rhythm_days,
     CASE WHEN p_alive IS NOT NULL AND last_order_at IS NOT NULL AND p_alive < :p_alive_below
-              AND last_order_at < :p_alive_at AND :p_alive_at <= :as_of
+              AND last_order_at < :p_alive_at AND :p_alive_at <= as_of
          THEN 1 ELSE 0 END AS p_low,
     CASE WHEN :rescue = 1 AND last_engaged_at IS NOT NULL AND last_order_at IS NOT NULL
-              AND last_order_at < last_engaged_at AND last_engaged_at <= :as_of
+              AND last_order_at < last_engaged_at AND last_engaged_at <= as_of
          THEN 1 ELSE 0 END AS engaged_after
   FROM measured
   {fence}
@@ -219,7 +236,7 @@ earned AS (
         CASE WHEN asleep_at <= last_engaged_at THEN last_engaged_at
              ELSE {q.moment("last_s + at_risk_after")} END
       WHEN 'slow' THEN {q.moment("last_s + at_risk_after")}
-      ELSE :as_of
+      ELSE as_of
     END AS earned_at
   FROM branched
   {fence}
@@ -234,7 +251,7 @@ ruled AS (
       WHEN stage = 'sleeping' AND earned IN ('lead', 'at_risk') THEN 'woken'
       WHEN stage IN ('sleeping', 'lost') THEN NULL
       WHEN stage = 'reactivated' AND earned IN ('at_risk', 'sleeping') THEN 'earned'
-      WHEN stage = 'reactivated' AND (:as_of_s - since_s >= :settle_after
+      WHEN stage = 'reactivated' AND (as_of_s - since_s >= :settle_after
                                       OR further >= :settle_orders) THEN 'settled'
       WHEN stage = 'reactivated' THEN NULL
       ELSE 'earned'
@@ -243,7 +260,7 @@ ruled AS (
   {fence}
 ),
 proposed AS (
-  SELECT customer_id, stage AS from_stage, floor_at,
+  SELECT customer_id, stage AS from_stage, floor_at, as_of,
     CASE rule WHEN 'reactivate' THEN 'reactivated' ELSE earned END AS to_stage,
     CASE rule
       WHEN 'reactivate' THEN
@@ -255,16 +272,16 @@ proposed AS (
     CASE rule
       WHEN 'earned' THEN earned_at
       WHEN 'settled' THEN
-        CASE WHEN :as_of_s - since_s >= :settle_after
-             THEN {q.moment("since_s + :settle_after")} ELSE :as_of END
-      ELSE :as_of
+        CASE WHEN as_of_s - since_s >= :settle_after
+             THEN {q.moment("since_s + :settle_after")} ELSE as_of END
+      ELSE as_of
     END AS proposed_at
   FROM ruled
   WHERE rule IS NOT NULL
   {fence}
 )
 SELECT customer_id, from_stage, to_stage,
-  CASE WHEN proposed_at > :as_of THEN :as_of
+  CASE WHEN proposed_at > as_of THEN as_of
        WHEN proposed_at < floor_at THEN floor_at
        ELSE proposed_at END AS changed_at,
   reason,
@@ -273,22 +290,23 @@ FROM proposed
 WHERE to_stage <> from_stage
 """
     typed = [
-        bindparam("as_of", as_of, type_=UTCDateTime()),
         bindparam("p_alive_at", run.scored_at if run else None, type_=UTCDateTime()),
         bindparam("pairs", sorted(f"{a}>{b}" for a, b in TRANSITIONS), expanding=True),
     ]
     if stages is not None:
         typed.append(bindparam("stages", sorted(str(stage) for stage in stages), expanding=True))
-    values = _values(config, as_of)
+    values = _values(config)
+    if not isinstance(as_of, Table):
+        typed.append(bindparam("as_of", as_of, type_=UTCDateTime()))
+        values["as_of_s"] = epoch_seconds(as_of)
     if run is not None:
         values["run_id"] = run.id
     statement = text(sql).bindparams(*typed).bindparams(**values)
     return statement.columns(*(column(name) for name in DECISION_COLUMNS))
 
 
-def _values(config: StagesConfig, as_of: datetime) -> dict[str, Any]:
+def _values(config: StagesConfig) -> dict[str, Any]:
     return {
-        "as_of_s": epoch_seconds(as_of),
         "min_s": float(config.rhythm.min_days * DAY),
         "max_s": float(config.rhythm.max_days * DAY),
         "default_s": float(config.rhythm.default_days * DAY),

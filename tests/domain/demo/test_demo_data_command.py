@@ -8,6 +8,7 @@ import pytest
 import typer
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from typer.testing import CliRunner
 
 from cli.demo_data import demo_data_command
@@ -53,6 +54,22 @@ def test_demo_data_writes_the_business_and_prints_what_it_wrote(configured: Engi
     with configured.connect() as connection:
         count = connection.execute(select(func.count()).select_from(Customer)).scalar_one()
     assert count == 300
+
+
+def test_demo_data_leaves_customers_in_the_stages_their_histories_earn(
+    configured: Engine,
+) -> None:
+    code, output = _run("--customers", "300", "--seed", "3", "--as-of", "2026-06-30")
+    assert code == 0, output
+    with configured.connect() as connection:
+        stages = dict(
+            connection.execute(
+                select(col(Customer.stage), func.count()).group_by(col(Customer.stage))
+            ).all()
+        )
+    assert stages.get("prospect", 0) < 100
+    assert {"loyal", "sleeping", "at_risk", "first_time_buyer"} <= set(stages)
+    assert f"Sleeping │ {stages['sleeping']} │" in output
 
 
 def test_demo_data_refuses_a_database_that_already_has_customers(configured: Engine) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -90,6 +90,22 @@ def test_good_events_are_stored_and_bad_ones_reported_by_index_and_field(
         ("k1", ada.id, "email_click", channel(session, "email").id, {"campaign": "winter"}),
         ("k3", ada.id, "visit", channel(session, "web").id, {}),
     ]
+
+
+def test_stored_events_keep_their_moment_to_the_microsecond_and_nested_properties(
+    session: Session,
+) -> None:
+    ada = make_customer(session)
+    moment = datetime(2026, 11, 25, 13, 14, 15, 123_456, tzinfo=timezone(timedelta(hours=2)))
+    nested = {"items": [{"sku": "Ü-1", "qty": 2}], "note": 'a "quote"', "ratio": 0.25}
+
+    record(session, event(ada, "k1", occurred_at=moment, properties=nested))
+
+    stored = session.scalars(select(Event)).one()
+    assert stored.occurred_at == moment
+    assert stored.occurred_at.utcoffset() == timedelta(0)
+    assert stored.properties == nested
+    assert stored.created_at == AT
 
 
 def test_duplicates_in_the_batch_and_already_stored_are_counted_not_applied(
