@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, or_, select, text, update
+from sqlalchemy import Table, bindparam, inspect, select, text
 from sqlmodel import Session, col
 
 from domain.channels.models import Channel
@@ -57,14 +57,6 @@ BULK_INSERT = text(
     RETURNING idempotency_key, id
     """
 ).bindparams(bindparam("created_at", type_=UTCDateTime()))
-RAISE_ENGAGED = text(
-    """
-    UPDATE customer SET last_engaged_at = latest.engaged_at
-    FROM unnest(CAST(:ids AS BIGINT[]), CAST(:engaged AS TIMESTAMPTZ[])) AS latest(id, engaged_at)
-    WHERE customer.id = latest.id
-      AND (customer.last_engaged_at IS NULL OR customer.last_engaged_at < latest.engaged_at)
-    """
-)
 # The only stages an engagement event moves by itself (see the module docstring).
 WOKEN_BY_ENGAGEMENT = frozenset({Stage.PROSPECT, Stage.SLEEPING})
 
@@ -152,8 +144,8 @@ def record_events(
     suggestion_ids: list[int] = []
     checks: list[CartCheck] = []
     if stored:
-        changes = _wake(session, stored, stages, config)
-        _raise_last_engaged(session, stored)
+        first, latest = _engagements(stored, stages)
+        changes = on_engagements(session=session, first=first, latest=latest, config=config)
         suggestion_ids, checks = _carts(session, stored, at, triggers)
     return RecordEventsResult(
         inserted=len(inserted),
@@ -304,58 +296,23 @@ def _lock(session: Session, customer_ids: list[int]) -> dict[int, str]:
     return stages
 
 
-def _wake(
-    session: Session,
-    stored: Sequence[_Stored],
-    stages: Mapping[int, str],
-    config: LifecycleConfig | None,
-) -> list[StageChange]:
-    """The fast path for prospects and sleepers, at their earliest engagement of the batch."""
-    first: dict[int, _Stored] = {}
-    for event in stored:
-        if stages.get(event.customer_id) not in WOKEN_BY_ENGAGEMENT:
-            continue
-        if not counts_as_engagement(event.type):
-            continue
-        earlier = first.get(event.customer_id)
-        if earlier is None or event.occurred_at < earlier.occurred_at:
-            first[event.customer_id] = event
-    return on_engagements(
-        session=session,
-        engaged={customer_id: event.occurred_at for customer_id, event in first.items()},
-        config=config,
-    )
-
-
-def _raise_last_engaged(session: Session, stored: Sequence[_Stored]) -> None:
-    """Set each customer's last_engaged_at to their latest new engagement, if later."""
+def _engagements(
+    stored: Sequence[_Stored], stages: Mapping[int, str]
+) -> tuple[dict[int, datetime], dict[int, datetime]]:
+    """The earliest engagement of each prospect and sleeper (they may wake up), and the
+    latest engagement of every customer."""
+    first: dict[int, datetime] = {}
     latest: dict[int, datetime] = {}
     for event in stored:
-        if counts_as_engagement(event.type):
-            known = latest.get(event.customer_id)
-            if known is None or known < event.occurred_at:
-                latest[event.customer_id] = event.occurred_at
-    if not latest:
-        return
-    if is_postgres(session):
-        session.execute(RAISE_ENGAGED, {"ids": list(latest), "engaged": list(latest.values())})
-    else:
-        engaged = bindparam("engaged", type_=UTCDateTime())
-        statement = (
-            update(CUSTOMER)
-            .where(
-                CUSTOMER.c.id == bindparam("customer_id"),
-                or_(CUSTOMER.c.last_engaged_at.is_(None), CUSTOMER.c.last_engaged_at < engaged),
-            )
-            .values(last_engaged_at=engaged)
-        )
-        session.execute(
-            statement, [{"customer_id": key, "engaged": value} for key, value in latest.items()]
-        )
-    # The UPDATE bypassed the ORM: customers it loaded must read the column again.
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, Customer):
-            session.expire(instance, ["last_engaged_at"])
+        if not counts_as_engagement(event.type):
+            continue
+        customer_id, at = event.customer_id, event.occurred_at
+        if customer_id not in latest or latest[customer_id] < at:
+            latest[customer_id] = at
+        waking = stages.get(customer_id) in WOKEN_BY_ENGAGEMENT
+        if waking and (customer_id not in first or at < first[customer_id]):
+            first[customer_id] = at
+    return first, latest
 
 
 def _carts(

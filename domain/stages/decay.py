@@ -63,63 +63,17 @@ class DecayResult:
 
 def decay_pass(*, session: Session, as_of: datetime, config: LifecycleConfig) -> DecayResult:
     """Move every customer whom time alone has moved by `as_of` (at risk, sleeping, settled)."""
-    as_of = as_utc(as_of)
-    changes, held, _ = _pass(session, as_of, config, DECAYING)
-    return DecayResult(as_of=as_of, changes=changes, held=held)
+    return _pass(session, as_utc(as_of), config, DECAYING)
 
 
 def recompute_all(*, session: Session, as_of: datetime, config: LifecycleConfig) -> DecayResult:
     """Classify every customer from their facts as of `as_of` (after imports or demo data)."""
-    as_of = as_utc(as_of)
-    changes, held, _ = _pass(session, as_of, config, None)
-    return DecayResult(as_of=as_of, changes=changes, held=held)
-
-
-def moment_table(*extra: Column[Any]) -> Table:
-    """A new temporary table of customers and the moment each is looked at (`reclassify`).
-
-    Callers fill it, may add their own columns, and create and drop it in their transaction.
-    """
-    return Table(
-        f"stage_moment_{secrets.token_hex(4)}",
-        MetaData(),
-        Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
-        Column("as_of", UTCDateTime(), nullable=False),
-        Column("as_of_s", BigInteger, nullable=False),
-        *extra,
-        prefixes=["TEMPORARY"],
-    )
-
-
-def reclassify(*, session: Session, moments: Table, config: LifecycleConfig) -> list[StageChange]:
-    """Move the customers of `moments` as the rules decide, each as of its own moment.
-
-    The fast path's catch-up for many customers in a few statements; returns the history
-    rows written, by customer id.
-    """
-    _, _, written = _pass(session, moments, config, None)
-    if not written:
-        return []
-    return list(
-        session.scalars(
-            select(StageChange)
-            .where(STAGE_CHANGE.c.id.in_(written))
-            .order_by(STAGE_CHANGE.c.customer_id, STAGE_CHANGE.c.id)
-        )
-    )
-
-
-_Tally = dict[tuple[Stage, Stage], int]
+    return _pass(session, as_utc(as_of), config, None)
 
 
 def _pass(
-    session: Session,
-    as_of: datetime | Table,
-    config: LifecycleConfig,
-    stages: Collection[Stage] | None,
-) -> tuple[_Tally, _Tally, list[int]]:
-    """Apply the rules set-wise; the changes and held-back moves by pair, and, for a table
-    of moments (a few customers), the ids of the history rows written."""
+    session: Session, as_of: datetime, config: LifecycleConfig, stages: Collection[Stage] | None
+) -> DecayResult:
     session.flush()
     postgres = is_postgres(session)
     query = decision_query(
@@ -136,19 +90,19 @@ def _pass(
     decided = connection.execute(insert(decision).from_select(list(DECISION_COLUMNS), query))
     if not decided.rowcount:
         decision.drop(connection)
-        return {}, {}, []
+        return DecayResult(as_of=as_of)
     if postgres:
         # Temporary tables get no autovacuum statistics; the joins below need them.
         connection.execute(text(f"ANALYZE {decision.name}"))
-    changes, held = _tally(session, decision)
-    if _move_customers(session, decision) != sum(changes.values()):
+    result = _tally(session, decision, as_of)
+    if _move_customers(session, decision) != result.changed:
         _forget_overtaken(session, decision)
-        changes, held = _tally(session, decision)
-    written = _write_history(session, decision, returning=isinstance(as_of, Table))
-    _run_hooks(session, decision, changes)
+        result = _tally(session, decision, as_of)
+    _write_history(session, decision)
+    _run_hooks(session, decision, result)
     decision.drop(connection)
     _expire_customers(session)
-    return changes, held, written
+    return result
 
 
 def _decision_table() -> Table:
@@ -165,9 +119,9 @@ def _decision_table() -> Table:
     )
 
 
-def _tally(session: Session, decision: Table) -> tuple[_Tally, _Tally]:
-    changes: _Tally = {}
-    held: _Tally = {}
+def _tally(session: Session, decision: Table, as_of: datetime) -> DecayResult:
+    changes: dict[tuple[Stage, Stage], int] = {}
+    held: dict[tuple[Stage, Stage], int] = {}
     counted = session.execute(
         select(
             decision.c.from_stage, decision.c.to_stage, decision.c.allowed, func.count()
@@ -175,7 +129,7 @@ def _tally(session: Session, decision: Table) -> tuple[_Tally, _Tally]:
     )
     for previous, current, allowed, count in counted:
         (changes if allowed else held)[(Stage(previous), Stage(current))] = count
-    return changes, held
+    return DecayResult(as_of=as_of, changes=changes, held=held)
 
 
 def _move_customers(session: Session, decision: Table) -> int:
@@ -206,7 +160,7 @@ def _forget_overtaken(session: Session, decision: Table) -> None:
     session.execute(delete(decision).where(decision.c.allowed == 1, ~applied))
 
 
-def _write_history(session: Session, decision: Table, *, returning: bool) -> list[int]:
+def _write_history(session: Session, decision: Table) -> None:
     history = select(
         decision.c.customer_id,
         decision.c.from_stage,
@@ -214,17 +168,15 @@ def _write_history(session: Session, decision: Table, *, returning: bool) -> lis
         decision.c.reason,
         decision.c.changed_at,
     ).where(decision.c.allowed == 1)
-    statement = insert(STAGE_CHANGE).from_select(
-        ["customer_id", "from_stage", "to_stage", "reason", "changed_at"], history
+    session.execute(
+        insert(STAGE_CHANGE).from_select(
+            ["customer_id", "from_stage", "to_stage", "reason", "changed_at"], history
+        )
     )
-    if not returning:
-        session.execute(statement)
-        return []
-    return list(session.scalars(statement.returning(STAGE_CHANGE.c.id)))
 
 
-def _run_hooks(session: Session, decision: Table, changes: _Tally) -> None:
-    for previous, current in changes:
+def _run_hooks(session: Session, decision: Table, result: DecayResult) -> None:
+    for previous, current in result.changes:
         hooks = hooks_for(previous, current)
         if not hooks:
             continue

@@ -14,26 +14,25 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import (
-    Column,
     Table,
     and_,
     case,
     func,
-    insert,
     inspect,
-    or_,
     select,
+    text,
     type_coerce,
-    update,
 )
 from sqlmodel import Session, col
 
 from domain.clock import as_utc
 from domain.columns import UTCDateTime
 from domain.customers.models import Customer
+from domain.db import is_postgres
+from domain.jsonrows import json_document, json_table
 from domain.orders.models import Order, OrderKind, OrderStatus
+from domain.stages.batch import advance_at
 from domain.stages.config import LifecycleConfig, StagesConfig, default_config
-from domain.stages.decay import moment_table, reclassify
 from domain.stages.dispatcher import apply_transition
 from domain.stages.errors import CustomerNotFound
 from domain.stages.models import StageChange
@@ -41,7 +40,6 @@ from domain.stages.rules import (
     Facts,
     Position,
     counts_as_engagement,
-    epoch_seconds,
     evaluation_moment,
     propose,
 )
@@ -51,6 +49,7 @@ from domain.stages.vocabulary import Stage
 
 logger = logging.getLogger(__name__)
 CUSTOMER = cast(Table, inspect(Customer).local_table)
+ENGAGED_COLUMNS = (("customer_id", "BIGINT"), ("engaged_at", "TIMESTAMPTZ"))
 # Customers locked per statement (well under SQLite's bound-parameter limit).
 LOCK_CHUNK = 10_000
 
@@ -96,50 +95,59 @@ def on_event_recorded(
 
 
 def on_engagements(
-    *, session: Session, engaged: Mapping[int, datetime], config: LifecycleConfig | None = None
+    *,
+    session: Session,
+    first: Mapping[int, datetime],
+    latest: Mapping[int, datetime] | None = None,
+    config: LifecycleConfig | None = None,
 ) -> list[StageChange]:
-    """`on_event_recorded` for many customers at once: {customer id: engagement moment}.
+    """`on_event_recorded` for a batch: each customer of `first` engaged at that moment.
 
     The same steps, set-wise in a few statements whatever the number of customers: catch up
-    with time as of each customer's moment, note the engagement, apply the rules again.
-    Returns the history rows written (a customer may have two).
+    with time as of each customer's moment, count the engagement, apply the rules again.
+    `last_engaged_at` is then raised to `latest` (later engagements of the same batch, of
+    these or other customers, which the caller has locked). Returns the history rows
+    written (a customer may have two), by customer.
     """
-    if not engaged:
-        return []
-    lifecycle = config or default_config()
-    positions = _locked_positions(session, sorted(engaged))
-    moments = moment_table(Column("engaged_at", UTCDateTime(), nullable=False))
-    rows = []
-    for customer_id, at in engaged.items():
-        moment = evaluation_moment(positions[customer_id], as_utc(at))
-        rows.append(
-            {
-                "customer_id": customer_id,
-                "as_of": moment,
-                "as_of_s": epoch_seconds(moment),
-                "engaged_at": as_utc(at),
-            }
-        )
-    connection = session.connection()
-    moments.create(connection)
-    connection.execute(insert(moments), rows)
+    rules = (config or default_config()).stages
+    positions = _locked_positions(session, sorted(first))
+    moments = {
+        customer_id: evaluation_moment(positions[customer_id], as_utc(at))
+        for customer_id, at in first.items()
+    }
     # Catch up with time first, then apply the engagement.
-    changes = reclassify(session=session, moments=moments, config=lifecycle)
-    engaged_at = moments.c.engaged_at
+    changes = advance_at(session=session, moments=moments, config=rules)
+    changes += advance_at(session=session, moments=moments, config=rules, engaged=first)
+    engaged = dict(latest or {})
+    for customer_id, at in first.items():
+        if customer_id not in engaged or engaged[customer_id] < at:
+            engaged[customer_id] = at
+    if engaged:
+        raise_last_engaged(session, engaged)
+    return sorted(changes, key=lambda change: (change.customer_id, change.id or 0))
+
+
+def raise_last_engaged(session: Session, engaged: Mapping[int, datetime]) -> None:
+    """Set each customer's `last_engaged_at` to the given moment where that is later."""
+    postgres = is_postgres(session)
+    source = json_table(postgres=postgres, param="engaged", columns=ENGAGED_COLUMNS)
     session.execute(
-        update(CUSTOMER)
-        .where(
-            CUSTOMER.c.id == moments.c.customer_id,
-            or_(CUSTOMER.c.last_engaged_at.is_(None), CUSTOMER.c.last_engaged_at < engaged_at),
-        )
-        .values(last_engaged_at=engaged_at)
+        text(
+            f"UPDATE customer SET last_engaged_at = e.engaged_at FROM {source} e"
+            " WHERE customer.id = e.customer_id"
+            " AND (customer.last_engaged_at IS NULL OR customer.last_engaged_at < e.engaged_at)"
+        ),
+        {
+            "engaged": json_document(
+                ({"customer_id": key, "engaged_at": at} for key, at in engaged.items()),
+                postgres=postgres,
+            )
+        },
     )
+    # The UPDATE bypassed the ORM: loaded customers must read the column again.
     for instance in list(session.identity_map.values()):
         if isinstance(instance, Customer):
             session.expire(instance, ["last_engaged_at"])
-    changes += reclassify(session=session, moments=moments, config=lifecycle)
-    moments.drop(connection)
-    return sorted(changes, key=lambda change: (change.customer_id, change.id or 0))
 
 
 def mark_lost(*, session: Session, customer_id: int, at: datetime, reason: str) -> StageChange:

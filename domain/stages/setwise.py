@@ -7,14 +7,15 @@ and date here as from the pure functions. Works on PostgreSQL and SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, TextualSelect, bindparam, column, text
+from sqlalchemy import BigInteger, Integer, String, TextualSelect, bindparam, column, text
 
 from domain.columns import UTCDateTime
+from domain.jsonrows import json_document, json_table
 from domain.stages.config import EngagementResponse, StagesConfig
 from domain.stages.rules import DAY, epoch_seconds, p_alive_threshold_text
 from domain.stages.scores import LatestRun
@@ -22,8 +23,14 @@ from domain.stages.transitions import TRANSITIONS
 from domain.stages.vocabulary import Stage
 
 DECISION_COLUMNS = ("customer_id", "from_stage", "to_stage", "changed_at", "reason", "allowed")
-# A table of customers, each with the moment it is looked at: `as_of` and its epoch seconds.
-MOMENT_COLUMNS = ("customer_id", "as_of", "as_of_s")
+# Customers each looked at as of their own moment, its epoch seconds, and an engagement
+# to count on top of their stored facts (or null).
+MOMENT_COLUMNS = (
+    ("customer_id", "BIGINT"),
+    ("as_of", "TIMESTAMPTZ"),
+    ("as_of_s", "BIGINT"),
+    ("engaged_at", "TIMESTAMPTZ"),
+)
 
 
 @dataclass(frozen=True)
@@ -75,25 +82,33 @@ def decision_query(
     *,
     postgres: bool,
     config: StagesConfig,
-    as_of: datetime | Table,
+    as_of: datetime | Mapping[int, datetime],
     stages: Collection[Stage] | None,
     run: LatestRun | None,
+    engaged: Mapping[int, datetime] | None = None,
 ) -> TextualSelect:
     """SELECT customer_id, from_stage, to_stage, changed_at, reason, allowed: every change due.
 
-    `as_of` is the moment for everyone, or a table of `MOMENT_COLUMNS`: then only its
-    customers are looked at, each as of its own moment (the fast path for a batch of
-    events). `stages` limits the customers looked at (None: everyone); `run` is the scoring
-    run whose P(alive) counts. `allowed` is 0 where the table forbids the change.
+    `as_of` is the moment for everyone, or {customer id: moment}: then only those
+    customers are looked at, each as of its own moment (the fast path for a batch).
+    `stages` limits the customers looked at (None: everyone); `run` is the scoring run
+    whose P(alive) counts; `engaged` (with moments only) are engagements the rules count as
+    if `last_engaged_at` already held them. `allowed` is 0 where the table forbids the change.
     """
     q = _Sql(postgres)
-    if isinstance(as_of, Table):
+    if isinstance(as_of, Mapping):
+        moments = json_table(postgres=postgres, param="moments", columns=MOMENT_COLUMNS)
         at, at_s = "m.as_of", "m.as_of_s"
-        moment_join = f"JOIN {as_of.name} m ON m.customer_id = c.id"
+        last_engaged = (
+            "CASE WHEN m.engaged_at IS NOT NULL AND (c.last_engaged_at IS NULL"
+            " OR m.engaged_at > c.last_engaged_at) THEN m.engaged_at ELSE c.last_engaged_at END"
+        )
+        moment_join = f"JOIN {moments} m ON m.customer_id = c.id"
         # Only these customers' orders are counted for the reactivated ones among them.
-        own_customers = f"JOIN {as_of.name} mr ON mr.customer_id = r.id"
+        own_customers = f"JOIN {moments} mr ON mr.customer_id = r.id"
     else:
         at, at_s = ":as_of", ":as_of_s"
+        last_engaged = "c.last_engaged_at"
         moment_join = ""
         own_customers = ""
     with_scores = run is not None
@@ -121,9 +136,9 @@ WITH base AS (
   SELECT c.id AS customer_id, c.stage AS stage, c.stage_since AS since,
          {q.epoch("c.stage_since")} AS since_s,
          c.first_order_at AS first_order_at, c.last_order_at AS last_order_at,
-         c.last_engaged_at AS last_engaged_at,
+         {last_engaged} AS last_engaged_at,
          {q.epoch("c.first_order_at")} AS first_s, {q.epoch("c.last_order_at")} AS last_s,
-         {q.epoch("c.last_engaged_at")} AS engaged_s,
+         {q.epoch(last_engaged)} AS engaged_s,
          c.order_count AS n, c.net_revenue_minor AS revenue,
          {p_alive} AS p_alive, COALESCE(f.further, 0) AS further,
          CASE WHEN c.stage = 'prospect' AND c.stage_since > {at}
@@ -296,13 +311,32 @@ WHERE to_stage <> from_stage
     if stages is not None:
         typed.append(bindparam("stages", sorted(str(stage) for stage in stages), expanding=True))
     values = _values(config)
-    if not isinstance(as_of, Table):
+    if isinstance(as_of, Mapping):
+        noted = engaged or {}
+        rows = (
+            {
+                "customer_id": key,
+                "as_of": moment,
+                "as_of_s": epoch_seconds(moment),
+                "engaged_at": noted.get(key),
+            }
+            for key, moment in as_of.items()
+        )
+        values["moments"] = json_document(rows, postgres=postgres)
+    else:
         typed.append(bindparam("as_of", as_of, type_=UTCDateTime()))
         values["as_of_s"] = epoch_seconds(as_of)
     if run is not None:
         values["run_id"] = run.id
     statement = text(sql).bindparams(*typed).bindparams(**values)
-    return statement.columns(*(column(name) for name in DECISION_COLUMNS))
+    return statement.columns(
+        column("customer_id", BigInteger()),
+        column("from_stage", String()),
+        column("to_stage", String()),
+        column("changed_at", UTCDateTime()),
+        column("reason", String()),
+        column("allowed", Integer()),
+    )
 
 
 def _values(config: StagesConfig) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def test_a_batch_of_engagements_moves_each_customer_as_the_one_by_one_fast_path_
         )
         moments = {id_of(batch): T0 + timedelta(seconds=spec["event"]) for batch, _, spec in pairs}
 
-        changes = on_engagements(session=session, engaged=moments, config=lifecycle)
+        changes = on_engagements(session=session, first=moments, config=lifecycle)
         for _, customer, spec in pairs:
             on_event_recorded(
                 session=session,
@@ -138,7 +138,7 @@ def test_sleepers_and_prospects_of_one_batch_wake_each_at_their_own_moment(
 
     changes = on_engagements(
         session=session,
-        engaged={id_of(prospect): day(3), id_of(sleeper): day(230), id_of(lead): day(240)},
+        first={id_of(prospect): day(3), id_of(sleeper): day(230), id_of(lead): day(240)},
         config=config,
     )
 
@@ -158,7 +158,7 @@ def test_an_unknown_customer_in_the_batch_is_refused_before_anything_moves(
 
     with pytest.raises(CustomerNotFound):
         on_engagements(
-            session=session, engaged={id_of(prospect): day(1), 999_999_999: day(1)}, config=RETAIL
+            session=session, first={id_of(prospect): day(1), 999_999_999: day(1)}, config=RETAIL
         )
 
     assert session.scalars(select(StageChange)).all() == []
