@@ -105,17 +105,22 @@ def _domain_events(
     return taken, positions, refused
 
 
-def _payload(session: Session, data: dict[str, Any]) -> EventsRecorded:
-    ids: list[int] = data["stage_change_ids"]
-    rows = session.exec(select(StageChangeRow).where(col(StageChangeRow.id).in_(ids))).all()
-    changes = {row.id: row for row in rows}
+def _payload(data: dict[str, Any], changes: list[StageChangeRow]) -> EventsRecorded:
     return EventsRecorded(
         inserted=data["inserted"],
         duplicates=data["duplicates"],
         rejected=[RejectedEvent(**item) for item in data["rejected"]],
-        stage_changes=[StageChange.from_row(changes[i]) for i in ids if i in changes],
+        stage_changes=[StageChange.from_row(row) for row in changes],
         suggestion_ids=data["suggestion_ids"],
     )
+
+
+def _stored_payload(session: Session, data: dict[str, Any]) -> EventsRecorded:
+    """The answer to a retried request, from what the first one recorded."""
+    ids: list[int] = data["stage_change_ids"]
+    rows = session.exec(select(StageChangeRow).where(col(StageChangeRow.id).in_(ids))).all()
+    changes = {row.id: row for row in rows}
+    return _payload(data, [changes[i] for i in ids if i in changes])
 
 
 @strawberry.type
@@ -149,7 +154,7 @@ class EventMutations:
                 "stage_change_ids": [c.id for c in result.stage_changes if c.id is not None],
                 "suggestion_ids": result.new_suggestion_ids,
             }
-            payload = _payload(session, record)
+            payload = _payload(record, result.stage_changes)
             notices.extend(suggestion_notices(session, result.new_suggestion_ids))
             fresh.append(payload)
             return Outcome(payload, record)
@@ -158,7 +163,7 @@ class EventMutations:
             info,
             action="recordEvents",
             perform=perform,
-            rebuild=_payload,
+            rebuild=_stored_payload,
             idempotency_key=idempotency_key,
         )
         if fresh and result is fresh[0]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, insert, inspect, select, text
+from sqlalchemy import CursorResult, Table, inspect, select, text
 from sqlmodel import Session
 
 from domain.customers.models import Customer
@@ -34,6 +34,7 @@ MOVE_COLUMNS = (
     ("from_stage", "VARCHAR"),
     ("to_stage", "VARCHAR"),
     ("changed_at", "TIMESTAMPTZ"),
+    ("reason", "VARCHAR"),
 )
 
 
@@ -86,22 +87,23 @@ def advance_at(
         )
     if not moves:
         return []
-    _move(session, moves, postgres)
-    changes = _write_history(session, moves)
+    document = json_document(moves, postgres=postgres)
+    source = json_table(postgres=postgres, param="moves", columns=MOVE_COLUMNS)
+    _move(session, source, document, len(moves))
+    changes = _write_history(session, source, document, moves)
     _run_hooks(session, changes)
     return changes
 
 
-def _move(session: Session, moves: list[dict[str, Any]], postgres: bool) -> None:
-    source = json_table(postgres=postgres, param="moves", columns=MOVE_COLUMNS)
+def _move(session: Session, source: str, document: str, count: int) -> None:
     moved = session.execute(
         text(
             f"UPDATE customer SET stage = m.to_stage, stage_since = m.changed_at FROM {source} m"
             " WHERE customer.id = m.customer_id AND customer.stage = m.from_stage"
         ),
-        {"moves": json_document(moves, postgres=postgres)},
+        {"moves": document},
     )
-    if cast(CursorResult[Any], moved).rowcount != len(moves):
+    if cast(CursorResult[Any], moved).rowcount != count:
         raise StageError("customers changed stage while being moved: lock them first")
     # The UPDATE bypassed the ORM: loaded customers must reload their stage.
     for instance in list(session.identity_map.values()):
@@ -109,11 +111,20 @@ def _move(session: Session, moves: list[dict[str, Any]], postgres: bool) -> None
             session.expire(instance, ["stage", "stage_since"])
 
 
-def _write_history(session: Session, moves: list[dict[str, Any]]) -> list[StageChange]:
-    ids = session.scalars(
-        insert(STAGE_CHANGE).returning(STAGE_CHANGE.c.id, sort_by_parameter_order=True), moves
-    ).all()
-    return [StageChange(id=change_id, **move) for change_id, move in zip(ids, moves, strict=True)]
+def _write_history(
+    session: Session, source: str, document: str, moves: list[dict[str, Any]]
+) -> list[StageChange]:
+    written = session.execute(
+        text(
+            "INSERT INTO stage_change (customer_id, from_stage, to_stage, reason, changed_at)"
+            f" SELECT customer_id, from_stage, to_stage, reason, changed_at FROM {source} m"
+            " RETURNING customer_id, id"
+        ),
+        {"moves": document},
+    )
+    # One move per customer: the ids are matched by customer.
+    ids = {customer_id: change_id for customer_id, change_id in written}
+    return [StageChange(id=ids[move["customer_id"]], **move) for move in moves]
 
 
 def _run_hooks(session: Session, changes: list[StageChange]) -> None:

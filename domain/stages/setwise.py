@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, TextualSelect, bindparam, column, text
@@ -95,8 +96,54 @@ def decision_query(
     whose P(alive) counts; `engaged` (with moments only) are engagements the rules count as
     if `last_engaged_at` already held them. `allowed` is 0 where the table forbids the change.
     """
-    q = _Sql(postgres)
+    per_customer = isinstance(as_of, Mapping)
+    statement = _statement(postgres, run is not None, stages is not None, per_customer)
+    typed = [
+        bindparam("p_alive_at", run.scored_at if run else None, type_=UTCDateTime()),
+        bindparam("pairs", sorted(f"{a}>{b}" for a, b in TRANSITIONS), expanding=True),
+    ]
+    if stages is not None:
+        typed.append(bindparam("stages", sorted(str(stage) for stage in stages), expanding=True))
+    values = _values(config)
     if isinstance(as_of, Mapping):
+        noted = engaged or {}
+        rows = (
+            {
+                "customer_id": key,
+                "as_of": moment,
+                "as_of_s": epoch_seconds(moment),
+                "engaged_at": noted.get(key),
+            }
+            for key, moment in as_of.items()
+        )
+        values["moments"] = json_document(rows, postgres=postgres)
+    else:
+        typed.append(bindparam("as_of", as_of, type_=UTCDateTime()))
+        values["as_of_s"] = epoch_seconds(as_of)
+    if run is not None:
+        values["run_id"] = run.id
+    return statement.bindparams(*typed).bindparams(**values)
+
+
+@cache
+def _statement(
+    postgres: bool, with_scores: bool, filtered: bool, per_customer: bool
+) -> TextualSelect:
+    """The query's text for this kind of pass, built once (its values are bound per call)."""
+    sql = _sql(postgres, with_scores, filtered, per_customer)
+    return text(sql).columns(
+        column("customer_id", BigInteger()),
+        column("from_stage", String()),
+        column("to_stage", String()),
+        column("changed_at", UTCDateTime()),
+        column("reason", String()),
+        column("allowed", Integer()),
+    )
+
+
+def _sql(postgres: bool, with_scores: bool, filtered: bool, per_customer: bool) -> str:
+    q = _Sql(postgres)
+    if per_customer:
         moments = json_table(postgres=postgres, param="moments", columns=MOMENT_COLUMNS)
         at, at_s = "m.as_of", "m.as_of_s"
         last_engaged = (
@@ -111,12 +158,11 @@ def decision_query(
         last_engaged = "c.last_engaged_at"
         moment_join = ""
         own_customers = ""
-    with_scores = run is not None
     p_alive = "s.p_alive" if with_scores else q.double("NULL")
     score_join = (
         "LEFT JOIN score s ON s.run_id = :run_id AND s.customer_id = c.id" if with_scores else ""
     )
-    stage_filter = "c.stage IN :stages" if stages is not None else "1 = 1"
+    stage_filter = "c.stage IN :stages" if filtered else "1 = 1"
     # PostgreSQL would inline every CTE into the next one, repeating each expression many
     # times over (and JIT-compiling the result for seconds); OFFSET 0 keeps each step whole.
     fence = "OFFSET 0" if postgres else ""
@@ -131,7 +177,7 @@ def decision_query(
         f"'P(alive) ' || {q.text(q.floor('p_alive * 100'))} || '%, below the '"
         " || :p_text || ' threshold'"
     )
-    sql = f"""
+    return f"""
 WITH base AS (
   SELECT c.id AS customer_id, c.stage AS stage, c.stage_since AS since,
          {q.epoch("c.stage_since")} AS since_s,
@@ -304,39 +350,6 @@ SELECT customer_id, from_stage, to_stage,
 FROM proposed
 WHERE to_stage <> from_stage
 """
-    typed = [
-        bindparam("p_alive_at", run.scored_at if run else None, type_=UTCDateTime()),
-        bindparam("pairs", sorted(f"{a}>{b}" for a, b in TRANSITIONS), expanding=True),
-    ]
-    if stages is not None:
-        typed.append(bindparam("stages", sorted(str(stage) for stage in stages), expanding=True))
-    values = _values(config)
-    if isinstance(as_of, Mapping):
-        noted = engaged or {}
-        rows = (
-            {
-                "customer_id": key,
-                "as_of": moment,
-                "as_of_s": epoch_seconds(moment),
-                "engaged_at": noted.get(key),
-            }
-            for key, moment in as_of.items()
-        )
-        values["moments"] = json_document(rows, postgres=postgres)
-    else:
-        typed.append(bindparam("as_of", as_of, type_=UTCDateTime()))
-        values["as_of_s"] = epoch_seconds(as_of)
-    if run is not None:
-        values["run_id"] = run.id
-    statement = text(sql).bindparams(*typed).bindparams(**values)
-    return statement.columns(
-        column("customer_id", BigInteger()),
-        column("from_stage", String()),
-        column("to_stage", String()),
-        column("changed_at", UTCDateTime()),
-        column("reason", String()),
-        column("allowed", Integer()),
-    )
 
 
 def _values(config: StagesConfig) -> dict[str, Any]:
