@@ -30,6 +30,13 @@ def json_table(*, postgres: bool, param: str, columns: Sequence[tuple[str, str]]
     return f"(SELECT {picks} FROM json_each(:{param}))"
 
 
+def json_ids(*, postgres: bool, param: str) -> str:
+    """A subquery of the integers in the JSON array bound to `:param`, for `IN (...)`."""
+    if postgres:
+        return f"(SELECT CAST(jsonb_array_elements_text(CAST(:{param} AS JSONB)) AS BIGINT))"
+    return f"(SELECT value FROM json_each(:{param}))"
+
+
 def json_document(rows: Iterable[Mapping[str, Any]], *, postgres: bool) -> str:
     """The JSON array for `json_table`: datetimes written the way each database compares them
     (ISO 8601 for PostgreSQL; the UTC text SQLite columns hold)."""

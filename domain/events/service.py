@@ -29,6 +29,7 @@ from domain.customers.service import ValidationFailed, check_not_future
 from domain.db import is_postgres
 from domain.events.models import Event, EventType
 from domain.imports.store import chunked, insert_new
+from domain.jsonrows import json_ids
 from domain.stages.config import LifecycleConfig
 from domain.stages.models import StageChange
 from domain.stages.rules import counts_as_engagement
@@ -284,16 +285,19 @@ def _ids_by_external_id(session: Session, external_ids: set[str]) -> dict[str, i
 
 def _lock(session: Session, customer_ids: list[int]) -> dict[int, str]:
     """Lock the customers in id order (so concurrent batches cannot deadlock); their stages."""
-    stages: dict[int, str] = {}
-    for chunk in chunked(customer_ids):
-        statement = (
-            select(CUSTOMER.c.id, CUSTOMER.c.stage)
-            .where(CUSTOMER.c.id.in_(chunk))
-            .order_by(CUSTOMER.c.id)
-            .with_for_update(key_share=True)
-        )
-        stages.update({customer_id: stage for customer_id, stage in session.execute(statement)})
-    return stages
+    if not customer_ids:
+        return {}
+    postgres = is_postgres(session)
+    # Locks rows about to be updated without blocking foreign-key checks (FOR NO KEY UPDATE).
+    lock = " FOR NO KEY UPDATE" if postgres else ""
+    rows = session.execute(
+        text(
+            "SELECT id, stage FROM customer"
+            f" WHERE id IN {json_ids(postgres=postgres, param='ids')} ORDER BY id{lock}"
+        ),
+        {"ids": json.dumps(customer_ids)},
+    )
+    return {customer_id: stage for customer_id, stage in rows}
 
 
 def _engagements(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from domain.customers.models import Customer
 from domain.customers.service import ValidationFailed
+from domain.db import unit_of_work
 from domain.events.models import Event
 from domain.events.service import (
     MAX_BATCH,
@@ -22,6 +25,7 @@ from domain.events.service import (
 )
 from domain.stages.models import StageChange
 from domain.suggestions.models import Suggestion
+from tests.domain.stages.factories import id_of
 from tests.factories import channel, grant_consent, make_customer, make_event
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -225,3 +229,39 @@ def test_a_batch_beyond_the_limit_is_refused_whole(session: Session) -> None:
         f"a batch may hold at most {MAX_BATCH} events",
     )
     assert stored_keys(session) == []
+
+
+def test_overlapping_batches_recorded_at_once_both_commit_without_deadlock(
+    engine: Engine,
+) -> None:
+    with unit_of_work(engine) as session:
+        ids = [id_of(make_customer(session)) for _ in range(60)]
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def record_batch(name: str, order: list[int]) -> None:
+        try:
+            batch = [
+                NewEvent(f"{name}-{n}", "visit", AT - timedelta(minutes=1), customer_id=c)
+                for n, c in enumerate(order)
+            ]
+            with unit_of_work(engine) as session:
+                start.wait(timeout=10)
+                record_events(session=session, events=batch, at=AT)
+        except BaseException as exc:  # reported below, from the test's thread
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=record_batch, args=("up", ids)),
+        threading.Thread(target=record_batch, args=("down", ids[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    with unit_of_work(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 120
+        stages = session.scalars(select(col(Customer.stage)).where(col(Customer.id).in_(ids)))
+        assert set(stages) == {"lead"}
