@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -20,6 +20,7 @@ from api.types.customer import StageChange
 from domain.clock import utcnow
 from domain.events.service import NewEvent, record_events
 from domain.stages.models import StageChange as StageChangeRow
+from domain.stages.models import WrittenChange
 from domain.suggestions.queries import suggestions_by_ids
 
 if TYPE_CHECKING:
@@ -105,7 +106,9 @@ def _domain_events(
     return taken, positions, refused
 
 
-def _payload(data: dict[str, Any], changes: list[StageChangeRow]) -> EventsRecorded:
+def _payload(
+    data: dict[str, Any], changes: Sequence[StageChangeRow | WrittenChange]
+) -> EventsRecorded:
     return EventsRecorded(
         inserted=data["inserted"],
         duplicates=data["duplicates"],

@@ -20,6 +20,7 @@ from domain.orders.models import Order as OrderRow
 from domain.orders.models import OrderLine as OrderLineRow
 from domain.scoring.models import Score as ScoreRow
 from domain.stages.models import StageChange as StageChangeRow
+from domain.stages.models import WrittenChange
 from domain.stages.vocabulary import Stage
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class StageChange:
     changed_at: datetime
 
     @classmethod
-    def from_row(cls, row: StageChangeRow) -> StageChange:
+    def from_row(cls, row: StageChangeRow | WrittenChange) -> StageChange:
         """The API view of a stage change."""
         return cls(
             customer_id=_id(row.customer_id),

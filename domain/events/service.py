@@ -31,7 +31,7 @@ from domain.events.models import Event, EventType
 from domain.imports.store import chunked, insert_new
 from domain.jsonrows import json_ids
 from domain.stages.config import LifecycleConfig
-from domain.stages.models import StageChange
+from domain.stages.models import WrittenChange
 from domain.stages.rules import counts_as_engagement
 from domain.stages.service import on_engagements
 from domain.stages.vocabulary import Stage
@@ -99,7 +99,7 @@ class RecordEventsResult:
     inserted: int
     duplicates: int
     rejected: list[RejectedEvent]
-    stage_changes: list[StageChange]
+    stage_changes: list[WrittenChange]
     new_suggestion_ids: list[int]
     cart_checks: list[CartCheck]
 
@@ -141,7 +141,7 @@ def record_events(
         for row in rows
         if row["idempotency_key"] in inserted
     ]
-    changes: list[StageChange] = []
+    changes: list[WrittenChange] = []
     suggestion_ids: list[int] = []
     checks: list[CartCheck] = []
     if stored:

@@ -22,7 +22,7 @@ from domain.jsonrows import json_document, json_table
 from domain.stages.config import StagesConfig
 from domain.stages.errors import StageError
 from domain.stages.hooks import Moved, run_hooks
-from domain.stages.models import StageChange
+from domain.stages.models import StageChange, WrittenChange
 from domain.stages.scores import latest_run
 from domain.stages.setwise import decision_query
 from domain.stages.vocabulary import Stage
@@ -44,7 +44,7 @@ def advance_at(
     moments: Mapping[int, datetime],
     config: StagesConfig,
     engaged: Mapping[int, datetime] | None = None,
-) -> list[StageChange]:
+) -> list[WrittenChange]:
     """Move each customer as the rules decide as of their own moment; the history written.
 
     `engaged` are engagements the rules count before `last_engaged_at` records them.
@@ -113,7 +113,7 @@ def _move(session: Session, source: str, document: str, count: int) -> None:
 
 def _write_history(
     session: Session, source: str, document: str, moves: list[dict[str, Any]]
-) -> list[StageChange]:
+) -> list[WrittenChange]:
     written = session.execute(
         text(
             "INSERT INTO stage_change (customer_id, from_stage, to_stage, reason, changed_at)"
@@ -124,13 +124,13 @@ def _write_history(
     )
     # One move per customer: the ids are matched by customer.
     ids = {customer_id: change_id for customer_id, change_id in written}
-    return [StageChange(id=ids[move["customer_id"]], **move) for move in moves]
+    return [WrittenChange(id=ids[move["customer_id"]], **move) for move in moves]
 
 
-def _run_hooks(session: Session, changes: list[StageChange]) -> None:
+def _run_hooks(session: Session, changes: list[WrittenChange]) -> None:
     by_pair: dict[tuple[Stage, Stage], list[int]] = defaultdict(list)
     for change in changes:
-        assert change.id is not None and change.from_stage is not None
+        assert change.from_stage is not None
         by_pair[(Stage(change.from_stage), Stage(change.to_stage))].append(change.id)
     for (previous, current), ids in by_pair.items():
         rows = select(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Index, String
@@ -25,3 +26,15 @@ class StageChange(SQLModel, table=True):
     to_stage: str = Field(sa_type=String(20))
     reason: str = Field(sa_type=String(300))
     changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenChange:
+    """A stage change just written in bulk, as its row reads (without an ORM object each)."""
+
+    id: int
+    customer_id: int
+    from_stage: str | None
+    to_stage: str
+    reason: str
+    changed_at: datetime

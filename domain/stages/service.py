@@ -35,7 +35,7 @@ from domain.stages.batch import advance_at
 from domain.stages.config import LifecycleConfig, StagesConfig, default_config
 from domain.stages.dispatcher import apply_transition
 from domain.stages.errors import CustomerNotFound
-from domain.stages.models import StageChange
+from domain.stages.models import StageChange, WrittenChange
 from domain.stages.rules import (
     Facts,
     Position,
@@ -100,7 +100,7 @@ def on_engagements(
     first: Mapping[int, datetime],
     latest: Mapping[int, datetime] | None = None,
     config: LifecycleConfig | None = None,
-) -> list[StageChange]:
+) -> list[WrittenChange]:
     """`on_event_recorded` for a batch: each customer of `first` engaged at that moment.
 
     The same steps, set-wise in a few statements whatever the number of customers: catch up
@@ -124,7 +124,7 @@ def on_engagements(
             engaged[customer_id] = at
     if engaged:
         raise_last_engaged(session, engaged)
-    return sorted(changes, key=lambda change: (change.customer_id, change.id or 0))
+    return sorted(changes, key=lambda change: (change.customer_id, change.id))
 
 
 def raise_last_engaged(session: Session, engaged: Mapping[int, datetime]) -> None:
