@@ -185,6 +185,15 @@ def populate(url: str, customers: int) -> None:
     engine.dispose()
 
 
+def postgres_settings() -> str:
+    """The server settings the figures depend on most (its buffer cache above all)."""
+    with psycopg.connect(ADMIN_DSN) as admin:
+        version = admin.execute("SHOW server_version").fetchone()
+        buffers = admin.execute("SHOW shared_buffers").fetchone()
+    assert version is not None and buffers is not None
+    return f"{version[0]}, shared_buffers {buffers[0]}"
+
+
 def prepare(url: str) -> tuple[str, str, int, int]:
     """Fresh read and admin tokens and the range of customer ids."""
     engine = make_engine(url)
@@ -490,6 +499,7 @@ def main() -> None:
         port = free_port()
         server = start_server(url, port, args.db_threads)
         print(f"server: 1 uvicorn process, {os.cpu_count()} cores; customer ids {lo}..{hi}")
+        print(f"PostgreSQL: {postgres_settings()}")
         for scenario in SCENARIOS:
             if args.only and scenario.kind != args.only:
                 continue
