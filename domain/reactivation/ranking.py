@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Float, Select, and_, case, exists, func, literal, or_, select
 from sqlmodel import Session, col
 
 from domain.customers.models import Customer
@@ -70,6 +70,39 @@ def rank_sleeping(*, session: Session, as_of: datetime, config: ReactivationConf
     Ties go to the lower customer id so that a run is repeatable. Ids and values are read in
     one streamed query into two arrays (16 bytes a customer) before anything is written.
     """
+    query = _ranking(as_of, config).execution_options(yield_per=FETCH_ROWS)
+    ids: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    values: list[np.ndarray[Any, np.dtype[np.float64]]] = []
+    for part in session.execute(query).partitions():
+        ids.append(np.fromiter((row[0] for row in part), dtype=np.int64, count=len(part)))
+        values.append(
+            np.fromiter((float(row[1] or 0) for row in part), dtype=np.float64, count=len(part))
+        )
+    if not ids:
+        return Ranked(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+    return Ranked(np.concatenate(ids), np.concatenate(values))
+
+
+def top_sleeping(
+    *,
+    session: Session,
+    as_of: datetime,
+    config: ReactivationConfig,
+    first: int,
+    offset: int = 0,
+    owner_id: int | None = None,
+) -> list[tuple[int, float]]:
+    """The best `first` candidates after `offset` in `rank_sleeping` order, optionally of one
+    owner's customers only: (customer id, expected value) pairs. The database picks them,
+    so a page costs the same with a thousand sleepers or a million."""
+    query = _ranking(as_of, config)
+    if owner_id is not None:
+        query = query.where(col(Customer.owner_id) == owner_id)
+    rows = session.execute(query.offset(offset).limit(first))
+    return [(customer_id, float(value or 0)) for customer_id, value in rows]
+
+
+def _ranking(as_of: datetime, config: ReactivationConfig) -> Select[Any]:
     attempt = ReactivationAttempt
     recently_tried = exists(
         select(col(attempt.id)).where(
@@ -81,21 +114,10 @@ def rank_sleeping(*, session: Session, as_of: datetime, config: ReactivationConf
         )
     )
     value = expected_value(config, as_of)
-    query = (
+    return (
         select(col(Customer.id), value)
         .select_from(Customer)
         .outerjoin(Score, latest_score_on())
         .where(and_(col(Customer.stage) == Stage.SLEEPING, ~recently_tried))
         .order_by(value.desc(), col(Customer.id))
-        .execution_options(yield_per=FETCH_ROWS)
     )
-    ids: list[np.ndarray[Any, np.dtype[np.int64]]] = []
-    values: list[np.ndarray[Any, np.dtype[np.float64]]] = []
-    for part in session.execute(query).partitions():
-        ids.append(np.fromiter((row[0] for row in part), dtype=np.int64, count=len(part)))
-        values.append(
-            np.fromiter((float(row[1] or 0) for row in part), dtype=np.float64, count=len(part))
-        )
-    if not ids:
-        return Ranked(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
-    return Ranked(np.concatenate(ids), np.concatenate(values))
