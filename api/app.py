@@ -123,6 +123,7 @@ def create_app(
             settings=api_settings,
             domain_settings=base,
             engine=db_engine,
+            reader=db_engine.execution_options(isolation_level="AUTOCOMMIT"),
             limiter=CapacityLimiter(api_settings.db_threads),
             admission=Semaphore(api_settings.db_threads),
             broadcaster=broadcaster,

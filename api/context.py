@@ -29,6 +29,8 @@ class AppResources:
     settings: ApiSettings
     domain_settings: Settings
     engine: Engine
+    # The engine's pool in autocommit mode: what read-only operations run on.
+    reader: Engine
     limiter: CapacityLimiter
     admission: Semaphore
     broadcaster: Broadcaster
@@ -37,7 +39,7 @@ class AppResources:
 
     def db(self) -> Db:
         """A new per-request database handle."""
-        return Db(self.engine, self.limiter, self.admission)
+        return Db(self.engine, self.limiter, self.admission, self.reader)
 
 
 @dataclass

@@ -15,15 +15,20 @@ from api.db import Db
 from domain.channels.models import Channel
 from domain.channels.queries import all_channels
 from domain.clock import utcnow
-from domain.customers.models import Consent, Customer
-from domain.customers.queries import consents_of, customers_by_ids, latest_scores
+from domain.customers.models import Consent
+from domain.customers.queries import (
+    CustomerRecord,
+    ScoreRecord,
+    consents_of,
+    customer_rows_by_ids,
+    latest_scores,
+)
 from domain.events.models import Event
 from domain.events.queries import recent_events
 from domain.orders.models import Order, OrderLine
 from domain.orders.queries import lines_of, recent_orders
 from domain.referrals.models import Offer, Referral
 from domain.referrals.queries import offers_by_ids, referrals_of
-from domain.scoring.models import Score
 from domain.staff.models import Staff
 from domain.staff.queries import staff_by_ids
 from domain.stages.models import StageChange
@@ -78,9 +83,9 @@ class Loaders:
         self._channels_lock = asyncio.Lock()
 
     @cached_property
-    def customer(self) -> DataLoader[int, Customer | None]:
-        """Customers by id."""
-        return _loader(self.db, lambda s, ids: dict(customers_by_ids(session=s, ids=ids)), None)
+    def customer(self) -> DataLoader[int, CustomerRecord | None]:
+        """Customers by id, as plain rows."""
+        return _loader(self.db, lambda s, ids: dict(customer_rows_by_ids(session=s, ids=ids)), None)
 
     @cached_property
     def staff(self) -> DataLoader[int, Staff | None]:
@@ -88,8 +93,8 @@ class Loaders:
         return _loader(self.db, lambda s, ids: dict(staff_by_ids(session=s, ids=ids)), None)
 
     @cached_property
-    def score(self) -> DataLoader[int, Score | None]:
-        """Each customer's latest score."""
+    def score(self) -> DataLoader[int, ScoreRecord | None]:
+        """Each customer's latest score, as a plain row."""
         return _loader(
             self.db, lambda s, ids: dict(latest_scores(session=s, customer_ids=ids)), None
         )

@@ -10,6 +10,12 @@ subscriptions) each call hops to a worker thread, one call at a time.
 Requests are admitted to the database by a semaphore as large as the thread pool and the
 connection pool: a worker thread then never waits for a connection held by a request that
 itself waits for a thread.
+
+A query (a read-only operation) runs its statements without a transaction (`Db.read_only`).
+At PostgreSQL's READ COMMITTED each statement takes its own snapshot anyway, so BEGIN and
+ROLLBACK would only cost two round trips; and psycopg drops its prepared statements on every
+ROLLBACK, so without them the hot statements get prepared once per connection instead of
+parsed and planned on every request.
 """
 
 from __future__ import annotations
@@ -65,8 +71,17 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
 class Db:
     """One session per request (opened on first use); commit or rollback at the end."""
 
-    def __init__(self, engine: Engine, limiter: CapacityLimiter, admission: Semaphore) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        limiter: CapacityLimiter,
+        admission: Semaphore,
+        reader: Engine | None = None,
+    ) -> None:
         self.engine = engine
+        # The same pool in autocommit mode, for read-only operations.
+        self._reader = reader or engine
+        self._reading = False
         self._limiter = limiter
         self._admission = admission
         self._session: Session | None = None
@@ -79,9 +94,17 @@ class Db:
         """Whether calls run straight in the current thread (inside `operate`)."""
         return self._inline
 
+    def read_only(self) -> None:
+        """Run the request's statements without a transaction: it only reads.
+
+        Takes effect when the session opens, so call it before the first statement.
+        """
+        self._reading = True
+
     def _open(self) -> Session:
         if self._session is None:
-            self._session = Session(self.engine, expire_on_commit=False)
+            bind = self._reader if self._reading else self.engine
+            self._session = Session(bind, expire_on_commit=False)
         return self._session
 
     async def operate(self, operation: Callable[[], Awaitable[T]]) -> T:

@@ -14,7 +14,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.mutations.consent import ConsentMutations
 from api.mutations.customers import CustomerMutations
@@ -113,6 +115,17 @@ class PreparedDocuments(SchemaExtension):
         yield
 
 
+class ReadOnlyQueries(SchemaExtension):
+    """A query only reads: its statements run without a transaction (see api.db)."""
+
+    def on_execute(self) -> Iterator[None]:
+        """Mark the request's database handle read-only before any resolver runs."""
+        context = self.execution_context
+        if context.operation_type is OperationType.QUERY and isinstance(context.context, Context):
+            context.context.db.read_only()
+        yield
+
+
 def build_schema(settings: ApiSettings, *, introspection: bool) -> LifecycleSchema:
     """The schema with limits, cached documents, error masking and the unit of work."""
     rules = (
@@ -135,6 +148,7 @@ def build_schema(settings: ApiSettings, *, introspection: bool) -> LifecycleSche
     extensions: list[Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         UnitOfWork,
+        ReadOnlyQueries,
         lambda: PreparedDocuments(parse, validate),
     ]
     return LifecycleSchema(

@@ -6,18 +6,24 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import strawberry
+from sqlmodel import Session
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.context import Info
 from api.errors import NotFound, ValidationError
 from api.pagination import decode_cursor, encode_cursor, page_size
-from api.types.customer import CrossSellItem, Customer
+from api.types.customer import UNLOADED, CrossSellItem, Customer
 from api.types.scalars import Long
+from domain.customers.models import Customer as CustomerRow
 from domain.customers.queries import (
     CustomerFilter,
     CustomerOrder,
+    CustomerRecord,
+    ScoreRecord,
     count_customers,
     customer_page,
     find_customer,
+    latest_scores,
 )
 from domain.stages.vocabulary import Stage
 
@@ -54,10 +60,21 @@ class PageInfo:
     end_cursor: str | None
 
 
+def _edge_cursor(root: CustomerEdge) -> str:
+    # Encoded only when asked for: most clients page on pageInfo.endCursor alone.
+    return root.encoded_cursor()
+
+
 @strawberry.type
 class CustomerEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: Customer
+    order: strawberry.Private[str]
+    sort_value: strawberry.Private[Any]
+
+    def encoded_cursor(self) -> str:
+        """The opaque cursor of this edge."""
+        return encode_cursor(self.order, self.sort_value, self.node.key)
 
 
 @strawberry.type(description="A page of customers (Relay-style cursor connection).")
@@ -75,6 +92,18 @@ class CustomerConnection:
 CustomerLookup = Annotated[
     Customer | NotFound | ValidationError, strawberry.union("CustomerLookup")
 ]
+
+
+def _selects(selections: list[Selection], path: tuple[str, ...]) -> bool:
+    """Whether the selections reach the field at `path` (through fragments too)."""
+    name, rest = path[0], path[1:]
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name and (not rest or _selects(selection.selections, rest)):
+                return True
+        elif _selects(selection.selections, path):
+            return True
+    return False
 
 
 async def _filters(
@@ -121,6 +150,7 @@ class CustomerQueries:
         ((name, value),) = given.items()
         if name == "id" and not str(value).isdigit():
             return ValidationError(message="id must be a number", field="id")
+        row: CustomerRow | CustomerRecord | None
         if name == "id":
             row = await info.context.loaders.customer.load(int(value))
         else:
@@ -154,31 +184,46 @@ class CustomerQueries:
         position: tuple[Any, int] | None = None
         if after is not None:
             position = decode_cursor(after, f"{order}:{ordering.direction}")
-        rows = await info.context.db.run(
-            lambda s: customer_page(
-                session=s,
+        # Scores asked for come with the page, so each node answers its score at once.
+        with_scores = any(
+            _selects(field.selections, ("edges", "node", "score"))
+            for field in info.selected_fields
+            if isinstance(field, SelectedField)
+        )
+
+        def load(
+            session: Session,
+        ) -> tuple[list[tuple[CustomerRecord, Any]], dict[int, ScoreRecord] | None]:
+            rows = customer_page(
+                session=session,
                 filters=filters,
                 order=order,
                 descending=descending,
                 after=position,
                 limit=size + 1,
             )
-        )
+            if not with_scores:
+                return rows, None
+            ids = [row.id for row, _ in rows[:size]]
+            return rows, latest_scores(session=session, customer_ids=ids)
+
+        rows, scores = await info.context.db.run(load)
         cursor_order = f"{order}:{ordering.direction}"
         edges = [
             CustomerEdge(
-                cursor=encode_cursor(cursor_order, value, row.id or 0),
-                node=Customer.from_row(row),
+                node=Customer.from_row(row, scores.get(row.id) if scores is not None else UNLOADED),
+                order=cursor_order,
+                sort_value=value,
             )
             for row, value in rows[:size]
         ]
         for row, _ in rows[:size]:
-            info.context.loaders.customer.prime(row.id or 0, row)
+            info.context.loaders.customer.prime(row.id, row)
         return CustomerConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=len(rows) > size,
-                end_cursor=edges[-1].cursor if edges else None,
+                end_cursor=edges[-1].encoded_cursor() if edges else None,
             ),
             filters=filters,
         )

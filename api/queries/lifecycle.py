@@ -16,13 +16,12 @@ from api.types.referral import Offer
 from api.types.scalars import Long
 from domain.clock import as_utc, utcnow
 from domain.customers.models import Customer as CustomerRow
-from domain.customers.queries import customers_by_ids, latest_scores
+from domain.customers.queries import ScoreRecord, customers_by_ids, latest_scores
 from domain.reactivation.config import ReactivationConfig
-from domain.reactivation.ranking import rank_sleeping
+from domain.reactivation.ranking import top_sleeping
 from domain.referrals.models import Offer as OfferRow
 from domain.referrals.models import OfferKind
 from domain.referrals.queries import active_offers
-from domain.scoring.models import Score as ScoreRow
 from domain.stages.errors import StageError
 from domain.stages.queries import funnel
 from domain.stages.vocabulary import Stage
@@ -94,10 +93,12 @@ class LifecycleQueries:
         def load(
             session: Session,
         ) -> tuple[
-            list[tuple[int, float]], dict[int, CustomerRow], dict[int, ScoreRow], OfferRow | None
+            list[tuple[int, float]], dict[int, CustomerRow], dict[int, ScoreRecord], OfferRow | None
         ]:
-            ranked = rank_sleeping(session=session, as_of=utcnow(), config=ReactivationConfig())
-            top = next(ranked.batches(size), [])
+            # The database picks the page: no streaming every sleeper through the process.
+            top = top_sleeping(
+                session=session, as_of=utcnow(), config=ReactivationConfig(), first=size
+            )
             ids = [customer_id for customer_id, _ in top]
             offers = active_offers(session=session, kind=OfferKind.REACTIVATION)
             return (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,6 +17,7 @@ from api.types.scalars import Long, long_or_none
 from api.types.staff import Staff
 from domain.customers.models import Consent as ConsentRow
 from domain.customers.models import Customer as CustomerRow
+from domain.customers.queries import CustomerRecord, ScoreRecord
 from domain.events.models import Event as EventRow
 from domain.orders.models import Order as OrderRow
 from domain.orders.models import OrderLine as OrderLineRow
@@ -28,6 +31,14 @@ if TYPE_CHECKING:
     from api.types.suggestion import Suggestion
 
 strawberry.enum(Stage, name="Stage", description="Lifecycle stages.")
+
+
+class _Unloaded(Enum):
+    UNLOADED = "unloaded"
+
+
+UNLOADED = _Unloaded.UNLOADED
+"""A relation not fetched with the row: its resolver loads it."""
 
 
 def _id(value: int | None) -> strawberry.ID:
@@ -78,8 +89,8 @@ class Score:
     cross_sell: list[CrossSellItem]
 
     @classmethod
-    def from_row(cls, row: ScoreRow) -> Score:
-        """The API view of a score row."""
+    def from_row(cls, row: ScoreRow | ScoreRecord) -> Score:
+        """The API view of a score (an ORM object or a plain row)."""
         return cls(
             run_id=_id(row.run_id),
             model_version=row.model_version,
@@ -250,6 +261,8 @@ class Customer:
     last_engaged_at: datetime | None
     owner_id: strawberry.Private[int | None]
     acquisition_channel_id: strawberry.Private[int | None]
+    # The latest score when it came with the row (a page reads its scores with its rows).
+    fetched_score: strawberry.Private[Score | Literal[_Unloaded.UNLOADED] | None] = UNLOADED
 
     @property
     def key(self) -> int:
@@ -267,8 +280,18 @@ class Customer:
         row = await info.context.loaders.staff.load(self.owner_id)
         return Staff.from_row(row) if row else None
 
-    @strawberry.field(description="The latest successful scoring run's figures and reasons.")
-    async def score(self, info: Info) -> Score | None:
+    @strawberry.field(
+        description="The latest successful scoring run's figures and reasons.",
+        graphql_type=Score | None,
+    )
+    def score(self, info: Info) -> Score | Awaitable[Score | None] | None:
+        # Synchronous when the score came with the row: a coroutine and a dataloader round
+        # per customer cost a page more than its scores themselves.
+        if self.fetched_score is not UNLOADED:
+            return self.fetched_score
+        return self._load_score(info)
+
+    async def _load_score(self, info: Info) -> Score | None:
         row = await info.context.loaders.score.load(self.key)
         return Score.from_row(row) if row else None
 
@@ -313,8 +336,12 @@ class Customer:
         return [Consent.from_row(row) for row in rows]
 
     @classmethod
-    def from_row(cls, row: CustomerRow) -> Customer:
-        """The API view of a customer row."""
+    def from_row(
+        cls,
+        row: CustomerRow | CustomerRecord,
+        score: ScoreRow | ScoreRecord | Literal[_Unloaded.UNLOADED] | None = UNLOADED,
+    ) -> Customer:
+        """The API view of a customer (an ORM object or a plain row), and its score if read."""
         return cls(
             id=_id(row.id),
             external_id=row.external_id,
@@ -336,4 +363,5 @@ class Customer:
             last_engaged_at=row.last_engaged_at,
             owner_id=row.owner_id,
             acquisition_channel_id=row.acquisition_channel_id,
+            fetched_score=score if score is UNLOADED or score is None else Score.from_row(score),
         )
