@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
+from api.execution import LeanExecutionContext
 from api.mutations.consent import ConsentMutations
 from api.mutations.customers import CustomerMutations
 from api.mutations.events import EventMutations
@@ -157,6 +158,7 @@ def build_schema(settings: ApiSettings, *, introspection: bool) -> LifecycleSche
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=LeanExecutionContext,
     )
 
 

@@ -16,6 +16,7 @@ from api.auth import ACT_AS_HEADER, AuthError, Principal, Role, bearer_value, re
 from api.context import AppResources, Context
 from api.dataloaders import Loaders
 from api.logs import new_request_id
+from domain import jsonfast
 from domain.staff.models import TokenRole
 
 # A websocket's caller before connection_init: the protocol lets nothing run until then,
@@ -41,6 +42,14 @@ class GraphQLView(GraphQL[Context, None]):
             )
             cache.put(key, principal)
         return principal
+
+    def encode_json(self, data: object) -> bytes:
+        """Responses through orjson: encoding a page costs a fraction of `json.dumps`."""
+        return jsonfast.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Request bodies through orjson (malformed ones still raise JSONDecodeError)."""
+        return jsonfast.loads(data)
 
     def _is_ide_page(self, request: Request) -> bool:
         """A browser asking for the GraphiQL page (static HTML; its queries authenticate)."""

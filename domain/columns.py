@@ -31,7 +31,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware.
 
     SQLite keeps no zone, so values are normalised to UTC on the way in and
-    tagged as UTC on the way out; PostgreSQL stores `timestamptz`.
+    tagged as UTC on the way out; PostgreSQL stores `timestamptz`, and its sessions run in
+    UTC (`domain.db.make_engine`), so psycopg already reads them as aware UTC values.
     """
 
     impl = DateTime(timezone=True)
@@ -42,6 +43,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # No Python call per value where the driver already answers in UTC: reading a page
+        # of rows converts hundreds of timestamps.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

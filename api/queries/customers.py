@@ -11,8 +11,9 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from api.context import Info
 from api.errors import NotFound, ValidationError
+from api.execution import NOT_FETCHED
 from api.pagination import decode_cursor, encode_cursor, page_size
-from api.types.customer import UNLOADED, CrossSellItem, Customer
+from api.types.customer import CrossSellItem, Customer
 from api.types.scalars import Long
 from domain.customers.models import Customer as CustomerRow
 from domain.customers.queries import (
@@ -211,7 +212,9 @@ class CustomerQueries:
         cursor_order = f"{order}:{ordering.direction}"
         edges = [
             CustomerEdge(
-                node=Customer.from_row(row, scores.get(row.id) if scores is not None else UNLOADED),
+                node=Customer.from_row(
+                    row, scores.get(row.id) if scores is not None else NOT_FETCHED
+                ),
                 order=cursor_order,
                 sort_value=value,
             )

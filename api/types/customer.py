@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.execution import NOT_FETCHED, PREFETCHED, NotFetched
 from api.pagination import page_size
 from api.types.scalars import Long, long_or_none
 from api.types.staff import Staff
@@ -31,14 +30,6 @@ if TYPE_CHECKING:
     from api.types.suggestion import Suggestion
 
 strawberry.enum(Stage, name="Stage", description="Lifecycle stages.")
-
-
-class _Unloaded(Enum):
-    UNLOADED = "unloaded"
-
-
-UNLOADED = _Unloaded.UNLOADED
-"""A relation not fetched with the row: its resolver loads it."""
 
 
 def _id(value: int | None) -> strawberry.ID:
@@ -262,7 +253,7 @@ class Customer:
     owner_id: strawberry.Private[int | None]
     acquisition_channel_id: strawberry.Private[int | None]
     # The latest score when it came with the row (a page reads its scores with its rows).
-    fetched_score: strawberry.Private[Score | Literal[_Unloaded.UNLOADED] | None] = UNLOADED
+    fetched_score: strawberry.Private[Score | NotFetched | None] = NOT_FETCHED
 
     @property
     def key(self) -> int:
@@ -280,18 +271,15 @@ class Customer:
         row = await info.context.loaders.staff.load(self.owner_id)
         return Staff.from_row(row) if row else None
 
+    # Answered from `fetched_score` without this resolver when the score came with the row:
+    # a coroutine and a dataloader round per customer cost a page more than its scores.
     @strawberry.field(
         description="The latest successful scoring run's figures and reasons.",
-        graphql_type=Score | None,
+        metadata={PREFETCHED: "fetched_score"},
     )
-    def score(self, info: Info) -> Score | Awaitable[Score | None] | None:
-        # Synchronous when the score came with the row: a coroutine and a dataloader round
-        # per customer cost a page more than its scores themselves.
-        if self.fetched_score is not UNLOADED:
+    async def score(self, info: Info) -> Score | None:
+        if self.fetched_score is not NOT_FETCHED:
             return self.fetched_score
-        return self._load_score(info)
-
-    async def _load_score(self, info: Info) -> Score | None:
         row = await info.context.loaders.score.load(self.key)
         return Score.from_row(row) if row else None
 
@@ -339,7 +327,7 @@ class Customer:
     def from_row(
         cls,
         row: CustomerRow | CustomerRecord,
-        score: ScoreRow | ScoreRecord | Literal[_Unloaded.UNLOADED] | None = UNLOADED,
+        score: ScoreRow | ScoreRecord | NotFetched | None = NOT_FETCHED,
     ) -> Customer:
         """The API view of a customer (an ORM object or a plain row), and its score if read."""
         return cls(
@@ -363,5 +351,5 @@ class Customer:
             last_engaged_at=row.last_engaged_at,
             owner_id=row.owner_id,
             acquisition_channel_id=row.acquisition_channel_id,
-            fetched_score=score if score is UNLOADED or score is None else Score.from_row(score),
+            fetched_score=score if score is NOT_FETCHED or score is None else Score.from_row(score),
         )

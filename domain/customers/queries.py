@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from domain.customers.models import Consent, Customer
-from domain.db import is_postgres
+from domain.db import DriverQuery
 from domain.scoring.models import RunStatus, Score, ScoringRun
 from domain.scoring.queries import SCORE_RECORD_COLUMNS, ScoreRecord
 
@@ -70,6 +71,9 @@ class CustomerFilter:
         return bool(self.rfm_segments) or self.min_predicted_clv_minor is not None
 
 
+NO_FILTER = CustomerFilter()
+
+
 class CustomerRecord(NamedTuple):
     """A customer as a plain row: what reads need, without an ORM object behind it.
 
@@ -104,8 +108,9 @@ _RECORD_COLUMNS = tuple(CUSTOMER.c[name] for name in CustomerRecord._fields)
 
 # Hot look-ups (the API's dataloaders and pages) are built once: building a statement and
 # its cache key costs more than running it. They read plain records, not ORM objects (a page
-# costs about half as much). PostgreSQL gets the id list as one array, so the statement
-# text never varies and psycopg can prepare it; SQLite an IN list expanded at execution.
+# costs about half as much), and on PostgreSQL straight from the driver (`DriverQuery`).
+# PostgreSQL gets the id list as one array, so the statement text never varies and is
+# prepared once per connection; SQLite an IN list expanded at execution.
 IdsMatch = Callable[[ColumnElement[int]], ColumnElement[bool]]
 
 
@@ -135,9 +140,8 @@ def _latest_score_rows(ids: IdsMatch) -> Select[Any]:
     )
 
 
-# By "is the database PostgreSQL".
-_CUSTOMER_ROWS = {True: _customer_rows(_any_id), False: _customer_rows(_in_ids)}
-_LATEST_SCORE_ROWS = {True: _latest_score_rows(_any_id), False: _latest_score_rows(_in_ids)}
+_CUSTOMER_ROWS = DriverQuery(_customer_rows(_any_id), elsewhere=_customer_rows(_in_ids))
+_LATEST_SCORE_ROWS = DriverQuery(_latest_score_rows(_any_id), elsewhere=_latest_score_rows(_in_ids))
 # Callers that change the customers they load need ORM objects.
 _CUSTOMERS_BY_IDS = select(Customer).where(col(Customer.id).in_(bindparam("ids", expanding=True)))
 
@@ -178,11 +182,10 @@ def customers_by_ids(*, session: Session, ids: Collection[int]) -> dict[int, Cus
 
 def customer_rows_by_ids(*, session: Session, ids: Collection[int]) -> dict[int, CustomerRecord]:
     """The customers with these ids as plain rows, by id (missing ids are left out)."""
-    statement = _CUSTOMER_ROWS[is_postgres(session)]
     found: dict[int, CustomerRecord] = {}
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), CHUNK):
-        for row in session.execute(statement, {"ids": ordered[start : start + CHUNK]}):
+        for row in _CUSTOMER_ROWS.rows(session, {"ids": ordered[start : start + CHUNK]}):
             record = CustomerRecord._make(row)
             found[record.id] = record
     return found
@@ -243,6 +246,29 @@ def _filtered(
     return statement.where(*conditions)
 
 
+@lru_cache(maxsize=64)
+def _plain_page(order: CustomerOrder, descending: bool, paged: bool) -> DriverQuery:
+    """The statement of an unfiltered page: binds `limit`, and `after_id` (`after_value`)."""
+    key = _SORT_KEYS[order]
+    statement = sa.select(*_RECORD_COLUMNS, key)
+    by_id = order is CustomerOrder.ID
+    if paged:
+        after_id = bindparam("after_id", type_=CUSTOMER.c.id.type)
+        if by_id:
+            # The id is the whole key: a plain comparison PostgreSQL plans once, where a
+            # row comparison gets planned afresh for every page.
+            position: ColumnElement[Any] = CUSTOMER.c.id
+            bound: ColumnElement[Any] = after_id
+        else:
+            position = tuple_(key, CUSTOMER.c.id)
+            # Typed binds, so a datetime is stored-format on SQLite like the column it meets.
+            bound = tuple_(bindparam("after_value", type_=key.type), after_id)
+        statement = statement.where(position < bound if descending else position > bound)
+    keys = [key] if by_id else [key, CUSTOMER.c.id]
+    statement = statement.order_by(*(k.desc() for k in keys) if descending else keys)
+    return DriverQuery(statement.limit(bindparam("limit", type_=sa.Integer())))
+
+
 def customer_page(
     *,
     session: Session,
@@ -259,24 +285,26 @@ def customer_page(
     """
     key = _SORT_KEYS[order]
     scores = filters.needs_scores or order is CustomerOrder.PREDICTED_CLV
-    statement = _filtered(session, sa.select(*_RECORD_COLUMNS, key), filters, scores)
-    by_id = order is CustomerOrder.ID
+    params: dict[str, Any] = {"limit": limit}
     if after is not None:
-        value, row_id = after
-        bound_id = literal(row_id, CUSTOMER.c.id.type)
-        if by_id:
-            # The id is the whole key: a plain comparison PostgreSQL plans once, where a
-            # row comparison gets planned afresh for every page.
-            position: ColumnElement[Any] = CUSTOMER.c.id
-            bound: ColumnElement[Any] = bound_id
-        else:
-            position = tuple_(key, CUSTOMER.c.id)
-            # Typed binds, so a datetime is stored-format on SQLite like the column it meets.
-            bound = tuple_(literal(value, key.type), bound_id)
-        statement = statement.where(position < bound if descending else position > bound)
-    keys = [key] if by_id else [key, CUSTOMER.c.id]
-    statement = statement.order_by(*(k.desc() for k in keys) if descending else keys)
-    rows = session.execute(statement.limit(limit)).all()
+        params["after_value"], params["after_id"] = after
+    if filters == NO_FILTER and not scores:
+        # The plain list, the one front-ends page through most: a statement built once.
+        rows = _plain_page(order, descending, after is not None).rows(session, params)
+    else:
+        statement = _filtered(session, sa.select(*_RECORD_COLUMNS, key), filters, scores)
+        if after is not None:
+            after_id = literal(after[1], CUSTOMER.c.id.type)
+            if order is CustomerOrder.ID:
+                position: ColumnElement[Any] = CUSTOMER.c.id
+                bound: ColumnElement[Any] = after_id
+            else:
+                position = tuple_(key, CUSTOMER.c.id)
+                bound = tuple_(literal(after[0], key.type), after_id)
+            statement = statement.where(position < bound if descending else position > bound)
+        keys = [key] if order is CustomerOrder.ID else [key, CUSTOMER.c.id]
+        statement = statement.order_by(*(k.desc() for k in keys) if descending else keys)
+        rows = [tuple(row) for row in session.execute(statement.limit(limit))]
     return [(CustomerRecord._make(row[:-1]), row[-1]) for row in rows]
 
 
@@ -303,11 +331,10 @@ def consents_of(*, session: Session, customer_ids: Collection[int]) -> dict[int,
 
 def latest_scores(*, session: Session, customer_ids: Collection[int]) -> dict[int, ScoreRecord]:
     """Each customer's score from the latest successful scoring run that scored them."""
-    statement = _LATEST_SCORE_ROWS[is_postgres(session)]
     found: dict[int, ScoreRecord] = {}
     ordered = sorted(set(customer_ids))
     for start in range(0, len(ordered), CHUNK):
-        for row in session.execute(statement, {"ids": ordered[start : start + CHUNK]}):
+        for row in _LATEST_SCORE_ROWS.rows(session, {"ids": ordered[start : start + CHUNK]}):
             record = ScoreRecord._make(row)
             found[record.customer_id] = record
     return found

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,8 +29,26 @@ query ($first: Int) {
 
 @contextmanager
 def counted(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine executes inside the block."""
+    """The SQL statements that reach the database driver inside the block.
+
+    On PostgreSQL the hottest reads bypass SQLAlchemy (domain.db.DriverQuery), so the count
+    is taken at psycopg's cursor, which every statement passes through.
+    """
     statements: list[str] = []
+    if engine.dialect.name == "postgresql":
+        execute = psycopg.Cursor.execute
+
+        def spy(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(query) != ";":  # the connection pool's pre-ping, not a statement
+                statements.append(str(query))
+            return execute(cursor, query, *args, **kwargs)
+
+        psycopg.Cursor.execute = spy  # type: ignore[method-assign]
+        try:
+            yield statements
+        finally:
+            psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        return
 
     def count(*args: Any) -> None:
         statements.append(args[2])
