@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from domain import jsonfast
@@ -105,9 +106,27 @@ class DriverQuery:
             # Constants in the statement (an enum value, say) travel as binds of their own.
             self._compiled = (compiled.string, dict(compiled.params))
         sql, constants = self._compiled
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        bound = {**constants, **params}
+        driver = connection.connection.driver_connection
+        dbapi_error: type[Exception] = connection.dialect.loaded_dbapi.Error
+        cursor = driver.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(sql, {**constants, **params}, prepare=True)
+            cursor.execute(sql, bound, prepare=True)
             return cursor.fetchall()
+        except dbapi_error as error:
+            # As SQLAlchemy would: a dropped connection leaves the pool, and the error
+            # arrives wrapped like every other database error.
+            gone = connection.dialect.is_disconnect(cast(Any, error), driver, cursor)
+            if gone:
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                sql,
+                bound,
+                error,
+                dbapi_error,
+                hide_parameters=connection.engine.hide_parameters,
+                connection_invalidated=gone,
+                dialect=connection.dialect,
+            ) from error
         finally:
             cursor.close()
