@@ -14,9 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
-from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.execution import LeanExecutionContext
 from api.mutations.consent import ConsentMutations
@@ -116,17 +114,6 @@ class PreparedDocuments(SchemaExtension):
         yield
 
 
-class ReadOnlyQueries(SchemaExtension):
-    """A query only reads: its statements run without a transaction (see api.db)."""
-
-    def on_execute(self) -> Iterator[None]:
-        """Mark the request's database handle read-only before any resolver runs."""
-        context = self.execution_context
-        if context.operation_type is OperationType.QUERY and isinstance(context.context, Context):
-            context.context.db.read_only()
-        yield
-
-
 def build_schema(settings: ApiSettings, *, introspection: bool) -> LifecycleSchema:
     """The schema with limits, cached documents, error masking and the unit of work."""
     rules = (
@@ -149,7 +136,6 @@ def build_schema(settings: ApiSettings, *, introspection: bool) -> LifecycleSche
     extensions: list[Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         UnitOfWork,
-        ReadOnlyQueries,
         lambda: PreparedDocuments(parse, validate),
     ]
     return LifecycleSchema(

@@ -1,8 +1,11 @@
-"""One transaction per request: a mutation commits once at the end, anything else rolls back."""
+"""One transaction per request: a mutation commits once at the end, anything else rolls back.
+
+A query only reads: its statements run without a transaction (see api.db).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -17,6 +20,13 @@ class UnitOfWork(SchemaExtension):
     A mutation's expected refusals are results, not errors, so they commit (with their
     audit entry); an unexpected error anywhere rolls the whole request back.
     """
+
+    def on_execute(self) -> Iterator[None]:
+        """Mark a query's database handle read-only before any resolver runs."""
+        context = self.execution_context
+        if context.operation_type is OperationType.QUERY and isinstance(context.context, Context):
+            context.context.db.read_only()
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:
         """Finish the request's transaction after the operation has run."""
