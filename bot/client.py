@@ -191,9 +191,13 @@ class ApiClient:
             [OfferTerms.parse(o) for o in data["offers"]],
         )
 
-    async def reactivation_candidates(self, actor: int, first: int) -> list[Candidate]:
-        """Sleeping customers most worth waking, best first (everybody's: see the owner)."""
-        data = await self.execute(doc.REACTIVATION_CANDIDATES, {"first": first}, act_as=actor)
+    async def reactivation_candidates(
+        self, actor: int, first: int, offset: int = 0
+    ) -> list[Candidate]:
+        """The actor's sleeping customers most worth waking, best first, from `offset`."""
+        data = await self.execute(
+            doc.REACTIVATION_CANDIDATES, {"first": first, "offset": offset}, act_as=actor
+        )
         return [Candidate.parse(item) for item in data["reactivationCandidates"]]
 
     # --- suggestions -------------------------------------------------------------------

@@ -98,8 +98,8 @@ query ReactivationPlan($id: ID!) {
 """
 
 REACTIVATION_CANDIDATES = """
-query Reactivation($first: Int!) {
-  reactivationCandidates(first: $first) {
+query Reactivation($first: Int!, $offset: Int!) {
+  reactivationCandidates(first: $first, offset: $offset, mine: true) {
     expectedValueMinor reasons
     customer { id name stage owner { id } }
     suggestedOffer { name }

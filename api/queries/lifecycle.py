@@ -17,11 +17,11 @@ from api.types.scalars import Long
 from domain.clock import as_utc, utcnow
 from domain.customers.models import Customer as CustomerRow
 from domain.customers.queries import ScoreRecord, customers_by_ids, latest_scores
-from domain.reactivation.config import ReactivationConfig
 from domain.reactivation.ranking import top_sleeping
 from domain.referrals.models import Offer as OfferRow
 from domain.referrals.models import OfferKind
 from domain.referrals.queries import active_offers
+from domain.stages.config import default_config
 from domain.stages.errors import StageError
 from domain.stages.queries import funnel
 from domain.stages.vocabulary import Stage
@@ -84,11 +84,19 @@ class LifecycleQueries:
             ],
         )
 
-    @strawberry.field(description="Sleeping customers ranked by expected value of waking them.")
+    @strawberry.field(
+        description="Sleeping customers ranked by expected value of waking them; `mine` keeps "
+        "the calling staff member's own customers."
+    )
     async def reactivation_candidates(
-        self, info: Info, first: int | None = None
+        self, info: Info, first: int | None = None, offset: int = 0, mine: bool = False
     ) -> list[ReactivationCandidate]:
         size = page_size(info.context.settings, first)
+        owner_id = info.context.principal.staff_id if mine else None
+        if mine and owner_id is None:
+            raise ExpectedError("mine: this token acts for no staff member", "FORBIDDEN")
+        if offset < 0:
+            raise ExpectedError("offset must be 0 or more", "BAD_OFFSET")
 
         def load(
             session: Session,
@@ -97,7 +105,12 @@ class LifecycleQueries:
         ]:
             # The database picks the page: no streaming every sleeper through the process.
             top = top_sleeping(
-                session=session, as_of=utcnow(), config=ReactivationConfig(), first=size
+                session=session,
+                as_of=utcnow(),
+                config=default_config().reactivation,
+                first=size,
+                offset=offset,
+                owner_id=owner_id,
             )
             ids = [customer_id for customer_id, _ in top]
             offers = active_offers(session=session, kind=OfferKind.REACTIVATION)
@@ -118,6 +131,6 @@ class LifecycleQueries:
                 reasons=list(scores[customer_id].reasons) if customer_id in scores else [],
                 suggested_offer=suggested,
             )
-            for rank, (customer_id, value) in enumerate(top, start=1)
+            for rank, (customer_id, value) in enumerate(top, start=offset + 1)
             if customer_id in customers
         ]

@@ -7,9 +7,6 @@ from datetime import UTC, datetime
 from bot.formatting import CHANNELS
 from bot.replies import Button, Chat, Reply, keyboard, nav_row
 
-# Candidates fetched (the API's largest page); the caller's own are kept, best first.
-FETCHED = 100
-
 
 async def reactivate_command(chat: Chat, args: list[str]) -> Reply:
     """/reactivate: my sleeping customers most worth waking, best first."""
@@ -26,10 +23,13 @@ async def candidates_page(chat: Chat, offset: int) -> Reply:
     """One page of reactivation candidates, each with why and the suggested offer."""
     t = chat.t
     size = chat.page_size
-    ranked = await chat.api.reactivation_candidates(chat.actor, FETCHED)
-    mine = [c for c in ranked if c.owner_id == chat.staff.id]
-    offset = max(0, min(offset, (len(mine) - 1) // size * size))
-    shown = mine[offset : offset + size]
+    offset = max(0, offset)
+    # One more than the page shows, to know whether a next page exists.
+    ranked = await chat.api.reactivation_candidates(chat.actor, size + 1, offset)
+    if not ranked and offset > 0:  # a stale « Next »: the list has shrunk since
+        offset = 0
+        ranked = await chat.api.reactivation_candidates(chat.actor, size + 1, offset)
+    shown = ranked[:size]
     if not shown:
         return Reply(t._("None of your customers is asleep and worth waking right now."))
     lines = [t._("Your best reactivation candidates:")]
@@ -46,7 +46,7 @@ async def candidates_page(chat: Chat, offset: int) -> Reply:
         if candidate.offer:
             lines.append("   " + t._("Offer: {offer}").format(offer=candidate.offer))
         buttons.append([Button(f"{number}. {name}"[:60], f"card:{candidate.customer_id}")])
-    more = len(mine) > offset + size
+    more = len(ranked) > size
     return Reply("\n".join(lines), keyboard(*buttons, nav_row("react:", offset, size, more, t)))
 
 

@@ -31,6 +31,11 @@ query { reactivationCandidates(first: 5) {
   rank expectedValueMinor reasons customer { externalId } suggestedOffer { code }
 } }
 """
+MY_CANDIDATES = """
+query ($offset: Int!) { reactivationCandidates(first: 2, offset: $offset, mine: true) {
+  rank customer { externalId }
+} }
+"""
 STATS = "query { stats { customers orders revenue currency stages { stage customers } } }"
 REFERRAL_STATS = "query { referralStats { key sent redeemed converted } }"
 AUDIT = "query { auditLog { action outcome role } }"
@@ -180,3 +185,45 @@ async def test_audit_log_is_for_admins(client: httpx.AsyncClient, engine: Engine
     ]
     refused = await gql(client, AUDIT, token=sales)
     assert refused["errors"][0]["message"] == "the audit log needs the admin role"
+
+
+async def test_my_reactivation_candidates_are_my_customers_paged_in_the_database(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    token, me = make_token(engine, TokenRole.SALES, staff_role=StaffRole.SALES)
+    _, colleague = make_token(engine, TokenRole.SALES, staff_role=StaffRole.SALES)
+    with unit_of_work(engine) as session:
+        run = make_run(session)
+        for n, owner in enumerate([me, colleague, me, me, colleague], start=1):
+            customer = make_customer(
+                session,
+                external_id=f"SLEEPER-{n}",
+                stage="sleeping",
+                owner_id=owner,
+                last_order_at=days_ago(200),
+            )
+            make_score(
+                session, run, customer, predicted_clv_minor=1000 * n, reactivation_propensity=0.5
+            )
+    first = await gql(client, MY_CANDIDATES, {"offset": 0}, token=token)
+    second = await gql(client, MY_CANDIDATES, {"offset": 2}, token=token)
+    assert first["data"]["reactivationCandidates"] == [
+        {"rank": 1, "customer": {"externalId": "SLEEPER-4"}},
+        {"rank": 2, "customer": {"externalId": "SLEEPER-3"}},
+    ]
+    assert second["data"]["reactivationCandidates"] == [
+        {"rank": 3, "customer": {"externalId": "SLEEPER-1"}}
+    ]
+
+
+async def test_my_reactivation_candidates_need_a_staff_caller(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    token, _ = make_token(engine, TokenRole.READ)
+    body = await gql(client, MY_CANDIDATES, {"offset": 0}, token=token)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["message"] == "mine: this token acts for no staff member"
+    sales, _ = make_token(engine, TokenRole.SALES, staff_role=StaffRole.SALES)
+    body = await gql(client, MY_CANDIDATES, {"offset": -1}, token=sales)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_OFFSET"

@@ -344,6 +344,40 @@ async def test_reactivate_lists_only_my_sleeping_customers_best_first(
     assert button_data(reply) == [f"card:{big}", f"card:{small}"]
 
 
+async def test_reactivate_pages_through_my_candidates(
+    engine: Engine, conversation: Conversation
+) -> None:
+    staff_id, _ = linked_staff(engine, ANN)
+    other_id, _ = linked_staff(engine, 5002, name="Bo Sales")
+    asleep = {"stage": "sleeping", "last_order_at": days_ago(200)}
+    ids = {}
+    for n, owner in enumerate([staff_id, other_id, staff_id, staff_id, staff_id], start=1):
+        ids[n] = vip_customer(
+            engine, owner, name=f"Sleeper {n}", email=f"s{n}@example.com", **asleep
+        )
+    with unit_of_work(engine) as session:
+        for n, customer_id in ids.items():
+            score = session.exec(select(Score).where(col(Score.customer_id) == customer_id)).one()
+            score.predicted_clv_minor = 10_000 * n
+            score.reactivation_propensity = 0.5
+
+    first = await conversation.command(ann(), "reactivate", [])
+    second = await conversation.press(ann(message_id=9), "react:3")
+    stale = await conversation.press(ann(message_id=9), "react:30")
+
+    assert [line for line in first.text.splitlines() if "—" in line] == [
+        "1. Sleeper 5 — expected value $250.00",
+        "2. Sleeper 4 — expected value $200.00",
+        "3. Sleeper 3 — expected value $150.00",
+    ]
+    assert button_data(first)[-1] == "react:3"
+    assert [line for line in second.text.splitlines() if "—" in line] == [
+        "4. Sleeper 1 — expected value $50.00"
+    ]
+    assert button_data(second) == [f"card:{ids[1]}", "react:0"]
+    assert stale.text == first.text
+
+
 async def test_funnel_counts_stages_and_this_weeks_moves(
     engine: Engine, conversation: Conversation
 ) -> None:
