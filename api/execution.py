@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
+from operator import attrgetter
 from typing import Any, Final, Literal
 
 from graphql import (
@@ -36,7 +37,7 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
-from graphql.pyutils import Path
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -78,9 +79,12 @@ def _reader(field: GraphQLField, definition: StrawberryField) -> Callable[[Any],
 
         return prefetched
     resolve = field.resolve
-    if definition.is_basic_field and getattr(resolve, "__name__", None) == BASIC_RESOLVER_NAME:
-        return lambda source: resolve(source, None)  # type: ignore[misc]
-    return None
+    if not definition.is_basic_field or getattr(resolve, "__name__", None) != BASIC_RESOLVER_NAME:
+        return None
+    if definition.default_resolver is getattr:
+        # What strawberry's basic resolver ends in, without its two calls on the way.
+        return attrgetter(definition.python_name)
+    return lambda source: resolve(source, None)  # type: ignore[misc]
 
 
 def plan_for(field: GraphQLField) -> Plan | None:
@@ -101,19 +105,27 @@ def plan_for(field: GraphQLField) -> Plan | None:
 
 
 class _Plans:
-    """Plans by (object type, field name), worked out once per schema."""
+    """Each object type's plans by field name, worked out once per schema."""
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema
-        self.plans: dict[tuple[str, str], Plan | None] = {}
+        self.by_type: dict[str, dict[str, Plan | None]] = {}
 
-    def get(self, parent_type: GraphQLObjectType, name: str) -> Plan | None:
-        key = (parent_type.name, name)
+    def of(self, parent_type: GraphQLObjectType) -> dict[str, Plan | None]:
+        """The plans of the type's fields, filled in as they are first asked for."""
+        plans = self.by_type.get(parent_type.name)
+        if plans is None:
+            plans = self.by_type[parent_type.name] = {}
+        return plans
+
+    def plan(self, parent_type: GraphQLObjectType, name: str) -> Plan | None:
+        """The plan of one field of the type."""
+        plans = self.of(parent_type)
         try:
-            return self.plans[key]
+            return plans[name]
         except KeyError:
             field = self.schema.get_field(parent_type, name)
-            plan = self.plans[key] = plan_for(field) if field is not None else None
+            plan = plans[name] = plan_for(field) if field is not None else None
             return plan
 
 
@@ -131,6 +143,91 @@ def _plans(schema: GraphQLSchema) -> _Plans:
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, answering plain reads without the machinery."""
 
+    def _lean(self) -> bool:
+        # strawberry always passes a middleware manager; only one with middleware counts.
+        manager = self.middleware_manager
+        return manager is None or not manager.middlewares
+
+    def _leaf(self, plan: Plan, source: Any) -> Any:
+        """The coerced value of a plain leaf, or Undefined when it needs the ordinary path."""
+        assert plan.leaf is not None
+        try:
+            value = plan.read(source)
+        except Exception:
+            return Undefined  # the ordinary path raises it again and reports it
+        if value is None:
+            return Undefined if plan.non_null else None
+        if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
+            return Undefined
+        try:
+            coerced = plan.leaf.coerce_output_value(value)
+        except Exception:
+            return Undefined
+        return Undefined if coerced is None else coerced
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_fields, answering plain leaves in the loop itself.
+
+        A leaf answered here needs no path, no call and no resolve info; every other field
+        goes to execute_field as in graphql-core.
+        """
+        if not self._lean():
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        plans = _plans(self.schema)
+        of_type = plans.of(parent_type)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                if not node.arguments:
+                    name = node.name.value
+                    plan = of_type[name] if name in of_type else plans.plan(parent_type, name)
+                    if plan is not None and plan.leaf is not None:
+                        value = self._leaf(plan, source_value)
+                        if value is not Undefined:
+                            results[response_name] = value
+                            continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # Settle what other fields started, as graphql-core does: they may fail too.
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gather(results, awaitable_fields)
+
+    @staticmethod
+    async def _gather(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+        if len(awaitable_fields) == 1:
+            field = awaitable_fields[0]
+            results[field] = await results[field]
+        else:
+            awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -141,34 +238,29 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """A plain read answered at once; any other field the ordinary way."""
         node = field_details_list[0].node
-        # strawberry always passes a middleware manager; only one with middleware counts.
-        manager = self.middleware_manager
         plan = (
-            None
-            if node.arguments or (manager is not None and manager.middlewares)
-            else _plans(self.schema).get(parent_type, node.name.value)
+            _plans(self.schema).plan(parent_type, node.name.value)
+            if not node.arguments and self._lean()
+            else None
         )
         if plan is not None:
-            try:
-                value = plan.read(source)
-            except Exception:
-                value = Undefined  # the ordinary path raises it again and reports it
-            if value is None:
-                if not plan.non_null:
-                    return None
-            elif (
-                value is not Undefined
-                and not isinstance(value, Exception)
-                and not self.is_awaitable(value)
-            ):
-                if plan.leaf is not None:
-                    try:
-                        coerced = plan.leaf.coerce_output_value(value)
-                    except Exception:
-                        coerced = None
-                    if coerced is not None and coerced is not Undefined:
-                        return coerced
-                elif plan.object_type is not None:
+            if plan.leaf is not None:
+                value = self._leaf(plan, source)
+                if value is not Undefined:
+                    return value
+            else:
+                try:
+                    value = plan.read(source)
+                except Exception:
+                    value = Undefined  # the ordinary path raises it again and reports it
+                if value is None:
+                    if not plan.non_null:
+                        return None
+                elif (
+                    value is not Undefined
+                    and not isinstance(value, Exception)
+                    and not self.is_awaitable(value)
+                ):
                     return self._execute_object(
                         plan, value, field_details_list, path, position_context
                     )

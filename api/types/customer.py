@@ -77,7 +77,12 @@ class Score:
     reactivation_propensity: float | None
     next_order_date: date | None
     reasons: list[str]
-    cross_sell: list[CrossSellItem]
+    # Kept as read; items are built only when asked for (a page rarely asks).
+    cross_sell_json: strawberry.Private[list[dict[str, Any]]]
+
+    @strawberry.field(description="Products the customer is likely to buy next, best first.")
+    def cross_sell(self) -> list[CrossSellItem]:
+        return [CrossSellItem.from_json(item) for item in self.cross_sell_json]
 
     @classmethod
     def from_row(cls, row: ScoreRow | ScoreRecord) -> Score:
@@ -99,7 +104,7 @@ class Score:
             reactivation_propensity=row.reactivation_propensity,
             next_order_date=row.next_order_date,
             reasons=list(row.reasons or []),
-            cross_sell=[CrossSellItem.from_json(item) for item in row.cross_sell or []],
+            cross_sell_json=row.cross_sell or [],
         )
 
 
