@@ -9,6 +9,18 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+# Indexes the migrations create on PostgreSQL only (pg_trgm search, see migration 0004): the
+# models do not declare them, so autogenerate must not propose dropping them.
+POSTGRES_ONLY_INDEXES = frozenset(
+    {"ix_customer_name_trgm", "ix_customer_email_trgm", "ix_customer_phone_trgm"}
+)
+
+
+def include_object(
+    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """What autogenerate compares: everything but the PostgreSQL-only indexes."""
+    return not (type_ == "index" and name in POSTGRES_ONLY_INDEXES)
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 import domain.models
 from domain.db import make_engine
+from domain.migrate import include_object
 from domain.settings import get_settings
 
 config = context.config
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
