@@ -344,7 +344,9 @@ def reason_text(template: int, value: float) -> str:
             return f"buys every {describe_days(value)} on average"
         return f"used to buy every {describe_days(value)}"
     if feature == "overdue_ratio":
-        if raises:
+        # Told from the value, not the direction: the model's bins need not be monotonic, so
+        # being overdue may well raise a customer's score.
+        if value <= 1:
             return "still within their usual gap between orders"
         return f"{_times(value)} past their usual gap between orders"
     if feature == "spend_trend":

@@ -194,6 +194,12 @@ def test_reason_templates_read_as_a_sales_person_would_say_them() -> None:
         "spent 3× the average in the last 12 months"
     )
     assert reason_text(_template("frequency", raises=False), 1) == "only 1 order so far"
+    assert reason_text(_template("overdue_ratio", raises=True), 2.6) == (
+        "2.6× past their usual gap between orders"
+    )
+    assert reason_text(_template("overdue_ratio", raises=False), 0.8) == (
+        "still within their usual gap between orders"
+    )
     assert reason_text(_template("spend_trend", raises=False), -0.6) == (
         "spend down 60% on the 6 months before"
     )
