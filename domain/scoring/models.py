@@ -69,6 +69,10 @@ class Score(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "customer_id"),
         Index("ix_score_customer_id_run_id", "customer_id", "run_id"),
+        # A run's customers by predicted CLV: the most valuable first without a sort.
+        Index(
+            "ix_score_run_id_predicted_clv_minor", "run_id", "predicted_clv_minor", "customer_id"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=IdType)

@@ -128,3 +128,48 @@ def test_postgres_sessions_read_utc_whatever_the_server_zone(pg_url: str) -> Non
             session.commit()
     finally:
         engine.dispose()
+
+
+def test_the_most_valuable_first_pages_like_sorting_everyone(session: Session) -> None:
+    older, latest = make_run(session), make_run(session)
+    failed = make_run(session, status=RunStatus.FAILED)
+    latest_value: dict[int, int | None] = {}
+    stages = {}
+    for n in range(14):
+        customer = make_customer(session, stage="sleeping" if n % 3 else "loyal")
+        assert customer.id is not None
+        stages[customer.id] = customer.stage
+        make_score(session, older, customer, predicted_clv_minor=99_999)
+        make_score(session, failed, customer, predicted_clv_minor=1)
+        if n % 5 == 4:
+            continue  # not scored by the latest run
+        value = None if n % 7 == 6 else 1_000 * (n % 4)  # ties, and a run without a CLV
+        make_score(session, latest, customer, predicted_clv_minor=value)
+        latest_value[customer.id] = value
+    session.commit()
+
+    def pages(filters: CustomerFilter) -> list[int]:
+        seen: list[int] = []
+        after = None
+        while page := customer_page(
+            session=session,
+            filters=filters,
+            order=CustomerOrder.PREDICTED_CLV,
+            descending=True,
+            after=after,
+            limit=3,
+        ):
+            seen += [record.id for record, _ in page]
+            after = (page[-1][1], page[-1][0].id)
+        return seen
+
+    def expected(ids: list[int]) -> list[int]:
+        worth = {i: latest_value.get(i) for i in ids}
+        return sorted(ids, key=lambda i: (worth[i] if worth[i] is not None else -(2**62), i))[::-1]
+
+    assert pages(NO_FILTER) == expected(list(stages))
+    sleeping = [i for i, stage in stages.items() if stage == "sleeping"]
+    assert pages(CustomerFilter(stages=["sleeping"])) == expected(sleeping)
+    assert pages(CustomerFilter(min_predicted_clv_minor=2_000)) == expected(
+        [i for i, value in latest_value.items() if value is not None and value >= 2_000]
+    )
