@@ -190,8 +190,9 @@ def postgres_settings() -> str:
     with psycopg.connect(ADMIN_DSN) as admin:
         version = admin.execute("SHOW server_version").fetchone()
         buffers = admin.execute("SHOW shared_buffers").fetchone()
-    assert version is not None and buffers is not None
-    return f"{version[0]}, shared_buffers {buffers[0]}"
+        wal = admin.execute("SHOW max_wal_size").fetchone()
+    assert version is not None and buffers is not None and wal is not None
+    return f"{version[0]}, shared_buffers {buffers[0]}, max_wal_size {wal[0]}"
 
 
 def prepare(url: str) -> tuple[str, str, int, int]:

@@ -9,10 +9,10 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-# Indexes the migrations create on PostgreSQL only (pg_trgm search, see migration 0004): the
-# models do not declare them, so autogenerate must not propose dropping them.
+# Indexes the migrations create on PostgreSQL only (customer search, see migration 0004):
+# the models do not declare them, so autogenerate must not propose dropping them.
 POSTGRES_ONLY_INDEXES = frozenset(
-    {"ix_customer_name_trgm", "ix_customer_email_trgm", "ix_customer_phone_trgm"}
+    {"ix_customer_name_trgm", "ix_customer_email_pattern", "ix_customer_phone_pattern"}
 )
 
 

@@ -232,7 +232,8 @@ def _conditions(filters: CustomerFilter) -> list[ColumnElement[bool]]:
             or_(
                 col(Customer.external_id) == text,
                 col(Customer.name).ilike(f"%{escaped}%", escape="\\"),
-                col(Customer.email).ilike(f"{escaped}%", escape="\\"),
+                # Case-folded like its index (ILIKE could not use a B-tree).
+                func.lower(col(Customer.email)).like(f"{escaped.lower()}%", escape="\\"),
                 col(Customer.phone).like(f"{escaped}%", escape="\\"),
             )
         )
