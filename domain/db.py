@@ -88,6 +88,7 @@ class DriverQuery:
     the statement once and hands it to the driver. Fit only for statements whose result
     columns need no SQLAlchemy result processing on PostgreSQL (plain scalars, timestamps
     in the session's UTC, JSON parsed by psycopg); elsewhere it runs through SQLAlchemy.
+    SQLAlchemy's cursor events do not see these statements: count them at psycopg's cursor.
     """
 
     def __init__(self, statement: Select[Any], *, elsewhere: Select[Any] | None = None) -> None:
