@@ -39,6 +39,8 @@ CHUNK = 2000
 # Stand-ins for empty values, so that sort keys are never NULL and keyset pages stay exact.
 NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 NO_AMOUNT = -(2**62)
+# The shortest search a trigram index can answer; shorter ones scan however they are asked.
+TRIGRAM = 3
 
 
 class CustomerOrder(StrEnum):
@@ -353,6 +355,11 @@ def customer_page(
                 bound = tuple_(literal(after[0], key.type), after_id)
             statement = statement.where(position < bound if descending else position > bound)
         keys = [key] if order is CustomerOrder.ID else [key, CUSTOMER.c.id]
+        if order is CustomerOrder.ID and len((filters.search or "").strip()) >= TRIGRAM:
+            # Ordered by an expression, so the planner cannot walk the primary key and filter
+            # (hoping for matches early, and reading half the table when they come late): it
+            # collects the matches from the search indexes, then sorts those few.
+            keys = [CUSTOMER.c.id + 0]
         statement = statement.order_by(*(k.desc() for k in keys) if descending else keys)
         rows = [tuple(row) for row in session.execute(statement.limit(limit))]
     return [(CustomerRecord._make(row[:-1]), row[-1]) for row in rows]

@@ -173,3 +173,35 @@ def test_the_most_valuable_first_pages_like_sorting_everyone(session: Session) -
     assert pages(CustomerFilter(min_predicted_clv_minor=2_000)) == expected(
         [i for i, value in latest_value.items() if value is not None and value >= 2_000]
     )
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_search_pages_through_its_matches_in_id_order(session: Session, descending: bool) -> None:
+    names = ["Ann Smithson", "Bo Lee", "Cy Smith", "Di Ng", "Ed Smithers"]
+    customers = [
+        make_customer(session, name=name, email=f"{name.split()[0].lower()}@example.com")
+        for name in names
+    ]
+    by_email = make_customer(session, name="Fay", email="Smithy@Example.com")
+    by_phone = make_customer(session, name="Gus", phone="+4477001")
+    session.commit()
+
+    def ids(search: str) -> list[int]:
+        seen: list[int] = []
+        after = None
+        while page := customer_page(
+            session=session,
+            filters=CustomerFilter(search=search),
+            descending=descending,
+            after=after,
+            limit=2,
+        ):
+            seen += [record.id for record, _ in page]
+            after = (page[-1][1], page[-1][0].id)
+        return seen
+
+    smiths = [c.id for c in customers if "Smith" in (c.name or "")] + [by_email.id]
+    assert ids("smith") == sorted(smiths, reverse=descending)
+    assert ids("+44770") == [by_phone.id]
+    assert ids("SMITHY@") == [by_email.id]
+    assert ids("zz") == []
