@@ -58,6 +58,10 @@ class ReactivationCandidate:
     suggested_offer: Offer | None
 
 
+# The stages whose customers reactivation can rank.
+WAKEABLE = frozenset({Stage.AT_RISK, Stage.SLEEPING})
+
+
 @strawberry.type
 class LifecycleQueries:
     @strawberry.field(description="The stage funnel for [from, to]: default the last 30 days.")
@@ -85,13 +89,23 @@ class LifecycleQueries:
         )
 
     @strawberry.field(
-        description="Sleeping customers ranked by expected value of waking them; `mine` keeps "
-        "the calling staff member's own customers."
+        description="Sleeping (and, when asked, at-risk) customers ranked by expected value of "
+        "waking them; `mine` keeps the calling staff member's own customers."
     )
     async def reactivation_candidates(
-        self, info: Info, first: int | None = None, offset: int = 0, mine: bool = False
+        self,
+        info: Info,
+        first: int | None = None,
+        offset: int = 0,
+        mine: bool = False,
+        stages: list[Stage] | None = None,
     ) -> list[ReactivationCandidate]:
         size = page_size(info.context.settings, first)
+        wanted = set(stages or [Stage.SLEEPING])
+        if not wanted <= WAKEABLE:
+            raise ExpectedError(
+                "stages: only AT_RISK and SLEEPING customers are woken", "BAD_STAGE"
+            )
         owner_id = info.context.principal.staff_id if mine else None
         if mine and owner_id is None:
             raise ExpectedError("mine: this token acts for no staff member", "FORBIDDEN")
@@ -111,6 +125,7 @@ class LifecycleQueries:
                 first=size,
                 offset=offset,
                 owner_id=owner_id,
+                stages=sorted(wanted),
             )
             ids = [customer_id for customer_id, _ in top]
             offers = active_offers(session=session, kind=OfferKind.REACTIVATION)

@@ -10,7 +10,7 @@ Both parts fall back independently, so a scored CLV without a propensity still c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,18 +91,22 @@ def top_sleeping(
     first: int,
     offset: int = 0,
     owner_id: int | None = None,
+    stages: Collection[Stage] = (Stage.SLEEPING,),
 ) -> list[tuple[int, float]]:
     """The best `first` candidates after `offset` in `rank_sleeping` order, optionally of one
-    owner's customers only: (customer id, expected value) pairs. The database picks them,
-    so a page costs the same with a thousand sleepers or a million."""
-    query = _ranking(as_of, config)
+    owner's customers only and of other stages too (at risk: slipping, not yet asleep):
+    (customer id, expected value) pairs. The database picks them, so a page costs the same
+    with a thousand sleepers or a million."""
+    query = _ranking(as_of, config, stages)
     if owner_id is not None:
         query = query.where(col(Customer.owner_id) == owner_id)
     rows = session.execute(query.offset(offset).limit(first))
     return [(customer_id, float(value or 0)) for customer_id, value in rows]
 
 
-def _ranking(as_of: datetime, config: ReactivationConfig) -> Select[Any]:
+def _ranking(
+    as_of: datetime, config: ReactivationConfig, stages: Collection[Stage] = (Stage.SLEEPING,)
+) -> Select[Any]:
     attempt = ReactivationAttempt
     recently_tried = exists(
         select(col(attempt.id)).where(
@@ -118,6 +122,6 @@ def _ranking(as_of: datetime, config: ReactivationConfig) -> Select[Any]:
         select(col(Customer.id), value)
         .select_from(Customer)
         .outerjoin(Score, latest_score_on())
-        .where(and_(col(Customer.stage) == Stage.SLEEPING, ~recently_tried))
+        .where(and_(col(Customer.stage).in_([str(stage) for stage in stages]), ~recently_tried))
         .order_by(value.desc(), col(Customer.id))
     )

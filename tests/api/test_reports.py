@@ -227,3 +227,33 @@ async def test_my_reactivation_candidates_need_a_staff_caller(
     sales, _ = make_token(engine, TokenRole.SALES, staff_role=StaffRole.SALES)
     body = await gql(client, MY_CANDIDATES, {"offset": -1}, token=sales)
     assert body["errors"][0]["extensions"]["code"] == "BAD_OFFSET"
+
+
+async def test_at_risk_customers_are_candidates_when_asked_for(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    token, _ = make_token(engine, TokenRole.READ)
+    with unit_of_work(engine) as session:
+        run = make_run(session)
+        for external_id, stage, clv in (
+            ("SLIPPING", "at_risk", 8_000),
+            ("ASLEEP", "sleeping", 4_000),
+            ("FINE", "loyal", 90_000),
+        ):
+            customer = make_customer(
+                session, external_id=external_id, stage=stage, last_order_at=days_ago(100)
+            )
+            make_score(session, run, customer, predicted_clv_minor=clv, reactivation_propensity=0.5)
+    query = """query ($stages: [Stage!]) { reactivationCandidates(stages: $stages) {
+      rank customer { externalId } } }"""
+    both = await gql(client, query, {"stages": ["AT_RISK", "SLEEPING"]}, token=token)
+    default = await gql(client, query, {}, token=token)
+    loyal = await gql(client, query, {"stages": ["LOYAL"]}, token=token)
+    assert [c["customer"]["externalId"] for c in both["data"]["reactivationCandidates"]] == [
+        "SLIPPING",
+        "ASLEEP",
+    ]
+    assert [c["customer"]["externalId"] for c in default["data"]["reactivationCandidates"]] == [
+        "ASLEEP"
+    ]
+    assert loyal["errors"][0]["extensions"]["code"] == "BAD_STAGE"
