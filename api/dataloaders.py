@@ -12,6 +12,8 @@ from sqlmodel import Session
 from strawberry.dataloader import DataLoader
 
 from api.db import Db
+from domain.catalog.models import Product
+from domain.catalog.queries import products_by_ids
 from domain.channels.models import Channel
 from domain.channels.queries import all_channels
 from domain.clock import utcnow
@@ -86,6 +88,11 @@ class Loaders:
     def customer(self) -> DataLoader[int, CustomerRecord | None]:
         """Customers by id, as plain rows."""
         return _loader(self.db, lambda s, ids: dict(customer_rows_by_ids(session=s, ids=ids)), None)
+
+    @cached_property
+    def product(self) -> DataLoader[int, Product | None]:
+        """Catalogue products by id (cross-sell items name only their product)."""
+        return _loader(self.db, lambda s, ids: dict(products_by_ids(session=s, ids=ids)), None)
 
     @cached_property
     def staff(self) -> DataLoader[int, Staff | None]:

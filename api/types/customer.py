@@ -14,6 +14,7 @@ from api.execution import NOT_FETCHED, PREFETCHED, NotFetched
 from api.pagination import page_size
 from api.types.scalars import Long, long_or_none
 from api.types.staff import Staff
+from domain.catalog.models import Product as ProductRow
 from domain.customers.models import Consent as ConsentRow
 from domain.customers.models import Customer as CustomerRow
 from domain.customers.queries import CustomerRecord, ScoreRecord
@@ -39,11 +40,37 @@ def _id(value: int | None) -> strawberry.ID:
 @strawberry.type(description="One suggested product, from the latest score's cross-sell list.")
 class CrossSellItem:
     product_id: strawberry.ID | None
-    sku: str | None
-    name: str | None
     score: float | None
     due_in_days: float | None
     text: str | None
+    # What the item itself says; a scoring run stores only the product id, so the rest
+    # comes from the catalogue.
+    stored_sku: strawberry.Private[str | None]
+    stored_name: strawberry.Private[str | None]
+
+    async def _product(self, info: Info) -> ProductRow | None:
+        if self.product_id is None:
+            return None
+        return await info.context.loaders.product.load(int(self.product_id))
+
+    @strawberry.field(description="The product's SKU.")
+    async def sku(self, info: Info) -> str | None:
+        if self.stored_sku is not None:
+            return self.stored_sku
+        product = await self._product(info)
+        return product.sku if product else None
+
+    @strawberry.field(description="The product's name.")
+    async def name(self, info: Info) -> str | None:
+        if self.stored_name is not None:
+            return self.stored_name
+        product = await self._product(info)
+        return product.name if product else None
+
+    @strawberry.field(description="The product's category.")
+    async def category(self, info: Info) -> str | None:
+        product = await self._product(info)
+        return product.category if product else None
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> CrossSellItem:
@@ -51,11 +78,11 @@ class CrossSellItem:
         product_id = item.get("product_id")
         return cls(
             product_id=_id(product_id) if product_id is not None else None,
-            sku=item.get("sku"),
-            name=item.get("name"),
             score=item.get("score"),
             due_in_days=item.get("due_in_days"),
             text=item.get("text"),
+            stored_sku=item.get("sku"),
+            stored_name=item.get("name"),
         )
 
 

@@ -285,3 +285,39 @@ async def test_cross_sell_comes_from_the_latest_successful_score(
     assert body["data"]["crossSell"] == [
         {"sku": "SKU-TEA", "name": "Green tea", "score": 0.4, "dueInDays": 20.0}
     ]
+
+
+async def test_cross_sell_items_of_a_scoring_run_are_named_from_the_catalogue(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    token, _ = make_token(engine, TokenRole.READ)
+    with unit_of_work(engine) as session:
+        tea = make_product(session, sku="SKU-TEA", name="Green tea", category="drinks")
+        mug = make_product(session, sku="SKU-MUG", name="Mug", category="kitchen")
+        customer = make_customer(session)
+        # What a scoring run writes: the product id and when the customer is due.
+        make_score(
+            session,
+            make_run(session),
+            customer,
+            cross_sell=[
+                {"product_id": tea.id, "due_in_days": 12.0},
+                {"product_id": mug.id, "due_in_days": None},
+                {"product_id": 10**9, "due_in_days": None},
+            ],
+        )
+    query = """query ($id: ID!) {
+      crossSell(customerId: $id) { sku name category dueInDays }
+      customer(id: $id) { ... on Customer { score { crossSell { name } } } }
+    }"""
+    body = await gql(client, query, {"id": str(customer.id)}, token=token)
+    assert body["data"]["crossSell"] == [
+        {"sku": "SKU-TEA", "name": "Green tea", "category": "drinks", "dueInDays": 12.0},
+        {"sku": "SKU-MUG", "name": "Mug", "category": "kitchen", "dueInDays": None},
+        {"sku": None, "name": None, "category": None, "dueInDays": None},
+    ]
+    assert body["data"]["customer"]["score"]["crossSell"] == [
+        {"name": "Green tea"},
+        {"name": "Mug"},
+        {"name": None},
+    ]
