@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_currency, format_percent
 from babel.support import Translations
 
@@ -96,9 +96,16 @@ class Texts:
         return format_date(value, format="medium", locale=self.language)
 
     def moment(self, value: datetime) -> str:
-        """A date and time in the reader's time zone."""
+        """A date and time in the reader's time zone, e.g. 'Dec 7, 2026, 3:19 AM'.
+
+        The date as `day` writes it (a short numeric date reads ambiguously across
+        countries), the time to the minute, joined as the language joins them.
+        """
         local = value.astimezone(self.timezone)
-        return format_datetime(local, format="short", tzinfo=self.timezone, locale=self.language)
+        joined = get_datetime_format("medium", locale=self.language)
+        day = format_date(local, format="medium", locale=self.language)
+        time = format_time(local, format="short", tzinfo=self.timezone, locale=self.language)
+        return str(joined).replace("{1}", day).replace("{0}", time)
 
     def percent(self, value: float) -> str:
         """A share, e.g. '87%'."""
