@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -182,15 +182,19 @@ def customers_by_ids(*, session: Session, ids: Collection[int]) -> dict[int, Cus
     return found
 
 
-def customer_rows_by_ids(*, session: Session, ids: Collection[int]) -> dict[int, CustomerRecord]:
-    """The customers with these ids as plain rows, by id (missing ids are left out)."""
-    found: dict[int, CustomerRecord] = {}
+def _rows_by_ids(
+    session: Session, query: DriverQuery, ids: Collection[int]
+) -> Iterator[tuple[Any, ...]]:
+    """The query's rows for these ids (bound as `ids`), a chunk of ids at a time."""
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), CHUNK):
-        for row in _CUSTOMER_ROWS.rows(session, {"ids": ordered[start : start + CHUNK]}):
-            record = CustomerRecord._make(row)
-            found[record.id] = record
-    return found
+        yield from query.rows(session, {"ids": ordered[start : start + CHUNK]})
+
+
+def customer_rows_by_ids(*, session: Session, ids: Collection[int]) -> dict[int, CustomerRecord]:
+    """The customers with these ids as plain rows, by id (missing ids are left out)."""
+    records = map(CustomerRecord._make, _rows_by_ids(session, _CUSTOMER_ROWS, ids))
+    return {record.id: record for record in records}
 
 
 def latest_run_id(*, session: Session) -> int | None:
@@ -388,10 +392,5 @@ def consents_of(*, session: Session, customer_ids: Collection[int]) -> dict[int,
 
 def latest_scores(*, session: Session, customer_ids: Collection[int]) -> dict[int, ScoreRecord]:
     """Each customer's score from the latest successful scoring run that scored them."""
-    found: dict[int, ScoreRecord] = {}
-    ordered = sorted(set(customer_ids))
-    for start in range(0, len(ordered), CHUNK):
-        for row in _LATEST_SCORE_ROWS.rows(session, {"ids": ordered[start : start + CHUNK]}):
-            record = ScoreRecord._make(row)
-            found[record.customer_id] = record
-    return found
+    records = map(ScoreRecord._make, _rows_by_ids(session, _LATEST_SCORE_ROWS, customer_ids))
+    return {record.customer_id: record for record in records}

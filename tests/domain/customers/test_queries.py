@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -30,6 +31,16 @@ BASE = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 def as_record(row: Customer) -> CustomerRecord:
     """The record the queries should give for an ORM row."""
     return CustomerRecord(*(getattr(row, name) for name in CustomerRecord._fields))
+
+
+def page_through(session: Session, **query: Any) -> list[int]:
+    """The ids customer_page gives, three at a time, following its keyset cursor."""
+    seen: list[int] = []
+    after = None
+    while page := customer_page(session=session, after=after, limit=3, **query):
+        seen += [record.id for record, _ in page]
+        after = (page[-1][1], page[-1][0].id)
+    return seen
 
 
 def seed_customers(session: Session, n: int) -> list[Customer]:
@@ -149,19 +160,9 @@ def test_the_most_valuable_first_pages_like_sorting_everyone(session: Session) -
     session.commit()
 
     def pages(filters: CustomerFilter) -> list[int]:
-        seen: list[int] = []
-        after = None
-        while page := customer_page(
-            session=session,
-            filters=filters,
-            order=CustomerOrder.PREDICTED_CLV,
-            descending=True,
-            after=after,
-            limit=3,
-        ):
-            seen += [record.id for record, _ in page]
-            after = (page[-1][1], page[-1][0].id)
-        return seen
+        return page_through(
+            session, filters=filters, order=CustomerOrder.PREDICTED_CLV, descending=True
+        )
 
     def expected(ids: list[int]) -> list[int]:
         worth = {i: latest_value.get(i) for i in ids}
@@ -187,18 +188,7 @@ def test_a_search_pages_through_its_matches_in_id_order(session: Session, descen
     session.commit()
 
     def ids(search: str) -> list[int]:
-        seen: list[int] = []
-        after = None
-        while page := customer_page(
-            session=session,
-            filters=CustomerFilter(search=search),
-            descending=descending,
-            after=after,
-            limit=2,
-        ):
-            seen += [record.id for record, _ in page]
-            after = (page[-1][1], page[-1][0].id)
-        return seen
+        return page_through(session, filters=CustomerFilter(search=search), descending=descending)
 
     smiths = [c.id for c in customers if "Smith" in (c.name or "")] + [by_email.id]
     assert ids("smith") == sorted(smiths, reverse=descending)
