@@ -154,9 +154,10 @@ class ApiClient:
             found = [exact, *(m for m in found if m.id != exact.id)]
         return found[:first]
 
-    async def card(self, actor: int, customer_id: str) -> Card:
-        """The customer card."""
-        customer = (await self.execute(doc.CARD, {"id": customer_id}, act_as=actor))["customer"]
+    async def card(self, actor: int, customer_id: str, language: str | None = None) -> Card:
+        """The customer card, its reasons in `language`."""
+        variables = {"id": customer_id, "language": language}
+        customer = (await self.execute(doc.CARD, variables, act_as=actor))["customer"]
         _raise_problem(customer, "Customer")
         return Card.parse(customer)
 
@@ -181,10 +182,11 @@ class ApiClient:
         )
 
     async def reactivation_plan(
-        self, actor: int, customer_id: str
+        self, actor: int, customer_id: str, language: str | None = None
     ) -> tuple[WakeUpFacts, list[OfferTerms]]:
-        """What speaks for waking this customer, and the reactivation offers."""
-        data = await self.execute(doc.REACTIVATION_PLAN, {"id": customer_id}, act_as=actor)
+        """What speaks for waking this customer (in `language`), and the reactivation offers."""
+        variables = {"id": customer_id, "language": language}
+        data = await self.execute(doc.REACTIVATION_PLAN, variables, act_as=actor)
         _raise_problem(data["customer"], "Customer")
         return (
             WakeUpFacts.parse(data["customer"]),
@@ -192,12 +194,11 @@ class ApiClient:
         )
 
     async def reactivation_candidates(
-        self, actor: int, first: int, offset: int = 0
+        self, actor: int, first: int, offset: int = 0, language: str | None = None
     ) -> list[Candidate]:
         """The actor's sleeping customers most worth waking, best first, from `offset`."""
-        data = await self.execute(
-            doc.REACTIVATION_CANDIDATES, {"first": first, "offset": offset}, act_as=actor
-        )
+        variables = {"first": first, "offset": offset, "language": language}
+        data = await self.execute(doc.REACTIVATION_CANDIDATES, variables, act_as=actor)
         return [Candidate.parse(item) for item in data["reactivationCandidates"]]
 
     # --- suggestions -------------------------------------------------------------------

@@ -42,13 +42,15 @@ query FindWithId($id: ID!, $search: String!, $first: Int!) {{
 """
 
 CARD = """
-query Card($id: ID!) {
+query Card($id: ID!, $language: String) {
   customer(id: $id) {
     __typename
     ... on Customer {
       id name email phone stage stageSince orderCount netRevenueMinor lastOrderAt
       owner { name }
-      score { rfmSegment pAlive predictedClvMinor churnRisk nextOrderDate reasons }
+      score {
+        rfmSegment pAlive predictedClvMinor churnRisk nextOrderDate reasons(language: $language)
+      }
       orders(first: 3) { orderedAt kind totalMinor }
       consents { channel granted }
     }
@@ -83,12 +85,12 @@ query CrossSell($id: ID!) {
 """
 
 REACTIVATION_PLAN = """
-query ReactivationPlan($id: ID!) {
+query ReactivationPlan($id: ID!, $language: String) {
   customer(id: $id) {
     __typename
     ... on Customer {
       id name stage lastOrderAt
-      score { pAlive churnRisk predictedClvMinor reasons }
+      score { pAlive churnRisk predictedClvMinor reasons(language: $language) }
       consents { channel granted }
     }
     ... on Problem { message }
@@ -98,9 +100,9 @@ query ReactivationPlan($id: ID!) {
 """
 
 REACTIVATION_CANDIDATES = """
-query Reactivation($first: Int!, $offset: Int!) {
+query Reactivation($first: Int!, $offset: Int!, $language: String) {
   reactivationCandidates(first: $first, offset: $offset, mine: true) {
-    expectedValueMinor reasons
+    expectedValueMinor reasons(language: $language)
     customer { id name stage owner { id } }
     suggestedOffer { name }
   }

@@ -23,6 +23,7 @@ from domain.demo import DemoDataError, generate
 from domain.passes import run_lifecycle_pass
 from domain.scoring.models import RunStatus, Score, ScoringRun
 from domain.scoring.queries import latest_succeeded_run
+from domain.scoring.reasons import render_all
 from domain.settings import get_settings
 from domain.staff.models import Staff, StaffRole, TokenRole
 from domain.staff.service import create_token, issue_link_code, link_telegram
@@ -133,7 +134,7 @@ def _print_top_scores(limit: int = 6) -> None:
             f"{score.p_alive:.2f}" if score.p_alive is not None else "-",
             f"{(score.predicted_clv_minor or 0) / 10**exponent:,.0f}",
             str(score.next_order_date or "-"),
-            score.reasons[0] if score.reasons else "-",
+            render_all(score.reasons[:1])[0] if score.reasons else "-",
         )
     console.print(table)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlmodel import Session
@@ -11,7 +11,7 @@ from sqlmodel import Session
 from api.context import Info
 from api.errors import ExpectedError
 from api.pagination import page_size
-from api.types.customer import Customer
+from api.types.customer import REASONS_DESCRIPTION, Customer
 from api.types.referral import Offer
 from api.types.scalars import Long
 from domain.clock import as_utc, utcnow
@@ -21,6 +21,7 @@ from domain.reactivation.ranking import top_sleeping
 from domain.referrals.models import Offer as OfferRow
 from domain.referrals.models import OfferKind
 from domain.referrals.queries import active_offers
+from domain.scoring.reasons import render_all
 from domain.stages.config import default_config
 from domain.stages.errors import StageError
 from domain.stages.queries import funnel
@@ -54,8 +55,12 @@ class ReactivationCandidate:
     rank: int
     customer: Customer
     expected_value_minor: Long
-    reasons: list[str]
     suggested_offer: Offer | None
+    stored_reasons: strawberry.Private[list[Any]]
+
+    @strawberry.field(description=REASONS_DESCRIPTION)
+    def reasons(self, language: str | None = None) -> list[str]:
+        return render_all(self.stored_reasons, language)
 
 
 # The stages whose customers reactivation can rank.
@@ -143,7 +148,7 @@ class LifecycleQueries:
                 rank=rank,
                 customer=Customer.from_row(customers[customer_id]),
                 expected_value_minor=Long(round(value)),
-                reasons=list(scores[customer_id].reasons) if customer_id in scores else [],
+                stored_reasons=scores[customer_id].reasons if customer_id in scores else [],
                 suggested_offer=suggested,
             )
             for rank, (customer_id, value) in enumerate(top, start=offset + 1)

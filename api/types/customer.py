@@ -22,6 +22,7 @@ from domain.events.models import Event as EventRow
 from domain.orders.models import Order as OrderRow
 from domain.orders.models import OrderLine as OrderLineRow
 from domain.scoring.models import Score as ScoreRow
+from domain.scoring.reasons import render_all
 from domain.stages.models import StageChange as StageChangeRow
 from domain.stages.models import WrittenChange
 from domain.stages.vocabulary import Stage
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     from api.types.suggestion import Suggestion
 
 strawberry.enum(Stage, name="Stage", description="Lifecycle stages.")
+
+
+REASONS_DESCRIPTION = (
+    "Why, most important first, in `language` (en, es, ru, zh-Hans; else English)."
+)
 
 
 def _id(value: int | None) -> strawberry.ID:
@@ -103,9 +109,13 @@ class Score:
     churn_risk: float | None
     reactivation_propensity: float | None
     next_order_date: date | None
-    reasons: list[str]
-    # Kept as read; items are built only when asked for (a page rarely asks).
+    # Kept as read: reasons are put in words, items built, only when asked for.
+    stored_reasons: strawberry.Private[list[Any]]
     cross_sell_json: strawberry.Private[list[dict[str, Any]]]
+
+    @strawberry.field(description=REASONS_DESCRIPTION)
+    def reasons(self, language: str | None = None) -> list[str]:
+        return render_all(self.stored_reasons, language)
 
     @strawberry.field(description="Products the customer is likely to buy next, best first.")
     def cross_sell(self) -> list[CrossSellItem]:
@@ -130,7 +140,7 @@ class Score:
             churn_risk=row.churn_risk,
             reactivation_propensity=row.reactivation_propensity,
             next_order_date=row.next_order_date,
-            reasons=list(row.reasons or []),
+            stored_reasons=row.reasons or [],
             cross_sell_json=row.cross_sell or [],
         )
 

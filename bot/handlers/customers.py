@@ -89,7 +89,7 @@ def card_buttons(chat: Chat, customer_id: str) -> tuple[tuple[Button, ...], ...]
 
 async def show_card(chat: Chat, customer_id: str) -> Reply:
     """The customer card with its buttons."""
-    card = await chat.api.card(chat.actor, customer_id)
+    card = await chat.api.card(chat.actor, customer_id, chat.t.language)
     return Reply(card_text(chat, card), card_buttons(chat, card.id))
 
 

@@ -25,10 +25,12 @@ async def candidates_page(chat: Chat, offset: int) -> Reply:
     size = chat.page_size
     offset = max(0, offset)
     # One more than the page shows, to know whether a next page exists.
-    ranked = await chat.api.reactivation_candidates(chat.actor, size + 1, offset)
+    ranked = await chat.api.reactivation_candidates(chat.actor, size + 1, offset, chat.t.language)
     if not ranked and offset > 0:  # a stale « Next »: the list has shrunk since
         offset = 0
-        ranked = await chat.api.reactivation_candidates(chat.actor, size + 1, offset)
+        ranked = await chat.api.reactivation_candidates(
+            chat.actor, size + 1, offset, chat.t.language
+        )
     shown = ranked[:size]
     if not shown:
         return Reply(t._("None of your customers is asleep and worth waking right now."))
@@ -53,7 +55,7 @@ async def candidates_page(chat: Chat, offset: int) -> Reply:
 async def on_plan(chat: Chat, args: list[str]) -> Reply:
     """The card's Reactivate button: why this customer is worth waking, and with what."""
     t = chat.t
-    facts, offers = await chat.api.reactivation_plan(chat.actor, args[0])
+    facts, offers = await chat.api.reactivation_plan(chat.actor, args[0], chat.t.language)
     name = facts.name or f"#{facts.id}"
     lines = [t._("Reactivation plan for {name}").format(name=name)]
     lines.append(t._("Stage: {stage}").format(stage=t.stage(facts.stage)))

@@ -92,5 +92,6 @@ class Score(SQLModel, table=True):
     churn_risk: float | None = Field(default=None, sa_type=Float)
     reactivation_propensity: float | None = Field(default=None, sa_type=Float)
     next_order_date: date | None = Field(default=None, sa_type=Date)
-    reasons: list[str] = Field(default_factory=list, sa_type=JsonType)
+    # What the run found, put in words when read: see domain.scoring.reasons.
+    reasons: list[dict[str, Any] | str] = Field(default_factory=list, sa_type=JsonType)
     cross_sell: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonType)

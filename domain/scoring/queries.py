@@ -42,7 +42,7 @@ class ScoreRecord(NamedTuple):
     churn_risk: float | None
     reactivation_propensity: float | None
     next_order_date: date | None
-    reasons: list[str]
+    reasons: list[dict[str, Any] | str]
     cross_sell: list[dict[str, Any]]
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from domain.db import unit_of_work
+from domain.scoring.reasons import stored
 from domain.staff.models import StaffRole, TokenRole
 from domain.stages.models import StageChange
 from tests.api.factories import gql, make_run, make_score, make_token
@@ -321,3 +322,24 @@ async def test_cross_sell_items_of_a_scoring_run_are_named_from_the_catalogue(
         {"name": "Mug"},
         {"name": None},
     ]
+
+
+async def test_score_reasons_read_in_the_language_asked_for(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    token, _ = make_token(engine, TokenRole.READ)
+    with unit_of_work(engine) as session:
+        customer = make_customer(session)
+        make_score(
+            session,
+            make_run(session),
+            customer,
+            reasons=[stored("recency_days", False, 213.0), "written by hand"],
+        )
+    query = """query ($id: ID!, $language: String) { customer(id: $id) { ... on Customer {
+      score { reasons(language: $language) english: reasons } } } }"""
+    body = await gql(client, query, {"id": str(customer.id), "language": "es"}, token=token)
+    assert body["data"]["customer"]["score"] == {
+        "reasons": ["sin actividad desde hace 7 meses", "written by hand"],
+        "english": ["silent for 7 months", "written by hand"],
+    }

@@ -16,6 +16,7 @@ from domain.clock import utcnow
 from domain.contact.models import ContactLog
 from domain.db import unit_of_work
 from domain.scoring.models import Score, ScoringRun
+from domain.scoring.reasons import stored
 from domain.settings import get_settings
 from domain.staff.models import StaffRole
 from domain.stages.models import StageChange
@@ -480,4 +481,23 @@ async def test_status_shows_the_latest_runs_their_failures_queues_and_outbox(
         "Job queues:",
         "  none: jobs run in-process (no Redis)",
         "Outbox: 0 waiting, 0 sending, 0 dead",
+    ]
+
+
+async def test_a_spanish_reader_sees_why_in_spanish(
+    engine: Engine, conversation: Conversation
+) -> None:
+    staff_id, _ = linked_staff(engine, ANN)
+    customer_id = vip_customer(engine, staff_id)
+    with unit_of_work(engine) as session:
+        score = session.exec(select(Score).where(col(Score.customer_id) == customer_id)).one()
+        score.reasons = [stored("mean_interval_days", True, 42.0), stored("frequency", True, 2.0)]
+
+    reply = await conversation.command(ann(language="es"), "customer", [str(customer_id)])
+
+    lines = reply.text.splitlines()
+    why = lines.index("Por qué:")
+    assert lines[why + 1 : why + 3] == [
+        "  • compra cada 6 semanas de media",
+        "  • ha pedido 2 veces",
     ]

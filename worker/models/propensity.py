@@ -23,6 +23,7 @@ purchase behaviour to read, and their scores are NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,8 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from domain.scoring.reasons import render, stored
+from domain.wording import words
 from worker.models.features import (
     MODEL_FEATURES,
     CustomerFeatures,
@@ -321,65 +324,14 @@ def render_reasons(reasons: Reasons, customer: int) -> list[str]:
 
 
 def reason_text(template: int, value: float) -> str:
-    """One reason in words, from its template id and value."""
-    # Template 2·f: feature f of MODEL_FEATURES lowers P(order); 2·f + 1: it raises it. Values are
-    # the feature's own, except spend (a multiple of the average) and trend (a relative change).
-    feature, raises = MODEL_FEATURES[template // 2], template % 2 == 1
-    if feature == "recency_days":
-        if raises:
-            return f"last ordered {describe_days(value)} ago"
-        return f"silent for {describe_days(value)}"
-    if feature == "frequency":
-        if raises:
-            return f"ordered {_plural(value, 'time')}"
-        return f"only {_plural(value, 'order')} so far"
-    if feature == "monetary":
-        return f"spent {_times(value)} the average customer in total"
-    if feature == "spend_12m":
-        return f"spent {_times(value)} the average in the last 12 months"
-    if feature == "tenure_days":
-        return f"customer for {describe_days(value)}"
-    if feature == "mean_interval_days":
-        if raises:
-            return f"buys every {describe_days(value)} on average"
-        return f"used to buy every {describe_days(value)}"
-    if feature == "overdue_ratio":
-        # Told from the value, not the direction: the model's bins need not be monotonic, so
-        # being overdue may well raise a customer's score.
-        if value <= 1:
-            return "still within their usual gap between orders"
-        return f"{_times(value)} past their usual gap between orders"
-    if feature == "spend_trend":
-        if np.isnan(value):
-            return "bought nothing in the last 12 months"
-        if np.isinf(value):
-            return "started spending in the last 6 months"
-        if value == -1:
-            return "bought nothing in the last 6 months, after buying in the 6 before"
-        direction = "up" if value > 0 else "down"
-        return f"spend {direction} {abs(value) * 100:.0f}% on the 6 months before"
-    if feature == "returns_share":
-        if value == 0:
-            return "never returned anything"
-        return f"returned {value * 100:.0f}% of what they bought"
-    if feature == "engagement_90d":
-        if value == 0:
-            return "no visits, opens or clicks in the last 90 days"
-        touches = _plural(value, "visit, open or click", "visits, opens or clicks")
-        return f"{touches} in the last 90 days"
-    categories = _plural(value, "category", "categories")
-    return f"buys from {categories}" if raises else f"buys from only {categories}"
+    """One reason in English words, from its template id and value."""
+    return render(reason_item(template, value), words())
 
 
-def describe_days(days: float) -> str:
-    """A duration in the unit a person would say: days, weeks, months or years."""
-    if days < 14:
-        return _plural(round(days), "day")
-    if days < 60:
-        return _plural(round(days / 7), "week")
-    if days < 730:
-        return _plural(round(days / 30.4), "month")
-    return _plural(round(days / 365, 1), "year")
+def reason_item(template: int, value: float) -> dict[str, Any]:
+    """One reason as a scoring run stores it (see domain.scoring.reasons)."""
+    # Template 2·f: feature f of MODEL_FEATURES lowers P(order); 2·f + 1: it raises it.
+    return stored(MODEL_FEATURES[template // 2], template % 2 == 1, value)
 
 
 def _check_no_leakage(train_cutoff: float, eval_cutoff: float, horizon: float) -> None:
@@ -525,14 +477,3 @@ def _auc(labels: NDArray[np.bool_], scores: NDArray[np.float64]) -> float:
 
 def _mean(values: NDArray[np.float64]) -> float:
     return float(values.mean()) if values.size else float("nan")
-
-
-def _times(ratio: float) -> str:
-    shown = f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
-    return f"{shown.removesuffix('.0')}×"
-
-
-def _plural(count: float, singular: str, plural: str | None = None) -> str:
-    shown = f"{count:g}"
-    word = singular if shown == "1" else (plural or f"{singular}s")
-    return f"{shown} {word}"

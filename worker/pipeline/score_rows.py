@@ -6,16 +6,16 @@ per product and per lead time, then every row's JSON is assembled by `bytestring
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from worker.models.crosssell import CrossSell
-from worker.models.propensity import Reasons, reason_text
+from worker.models.propensity import Reasons, reason_item
 from worker.models.rfm import SEGMENT_NAMES
 from worker.pipeline.bytestrings import (
     ByteStrings,
@@ -121,7 +121,11 @@ def score_rows(
 
 
 def reasons_json(reasons: Reasons) -> ByteStrings:
-    """Each customer's reasons as a JSON list of strings, most important first."""
+    """Each customer's reasons as a JSON list of stored reasons, most important first.
+
+    What was found, not words (see domain.scoring.reasons): a reader sees them in their
+    language. Each distinct (reason, value) is encoded once.
+    """
     n, k = reasons.template.shape
     codes = np.full((n, k), -1, dtype=np.int64)
     texts: list[str] = []
@@ -132,7 +136,7 @@ def reasons_json(reasons: Reasons) -> ByteStrings:
         distinct, inverse = np.unique(bits[mine], return_inverse=True)
         values = distinct.view(np.float64).tolist()
         codes[mine] = len(texts) + inverse.reshape(-1)
-        texts += [encode_basestring(reason_text(t, value)) for value in values]
+        texts += [json.dumps(reason_item(t, value), separators=(",", ":")) for value in values]
     return json_lists(from_texts(texts), codes)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from domain.scoring.reasons import duration
+from domain.wording import words
 from tests.worker.models.factories_behaviour import Behaviour, purchase_histories, with_customer
 from worker.models.features import (
     MODEL_FEATURES,
@@ -20,7 +22,6 @@ from worker.models.features import (
 from worker.models.propensity import (
     Reasons,
     backtest_propensity,
-    describe_days,
     reason_text,
     render_reasons,
     run_propensity,
@@ -207,7 +208,7 @@ def test_reason_templates_read_as_a_sales_person_would_say_them() -> None:
         "returned 25% of what they bought"
     )
     assert reason_text(_template("category_breadth", raises=True), 4) == "buys from 4 categories"
-    assert describe_days(800) == "2.2 years"
+    assert duration(800, words()) == "2.2 years"
 
 
 def test_render_reasons_skips_empty_slots() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 
+from domain.scoring.reasons import render_all
 from worker.models.crosssell import CrossSell
 from worker.models.propensity import Reasons, render_reasons
 from worker.pipeline.bytestrings import concat, constant, from_texts, to_texts
@@ -39,7 +40,7 @@ def test_json_lists_skip_empty_slots_wherever_they_are() -> None:
     assert to_texts(json_lists(table, codes)) == ['["a","b"]', "[]", '["b"]', '["b"]']
 
 
-def test_reasons_json_renders_what_render_reasons_says() -> None:
+def test_reasons_json_stores_what_render_reasons_says() -> None:
     rng = np.random.default_rng(7)
     template = rng.integers(-1, 22, (300, 3)).astype(np.int16)
     value = np.round(rng.uniform(0, 800, (300, 3)), 1)
@@ -48,7 +49,11 @@ def test_reasons_json_renders_what_render_reasons_says() -> None:
 
     texts = to_texts(reasons_json(reasons))
 
-    assert [json.loads(text) for text in texts] == [render_reasons(reasons, i) for i in range(300)]
+    stored = [json.loads(text) for text in texts]
+    assert [render_all(items) for items in stored] == [
+        render_reasons(reasons, i) for i in range(300)
+    ]
+    assert all(isinstance(item, dict) for items in stored for item in items)
 
 
 def test_cross_sell_json_names_products_and_their_lead_time() -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from domain.db import unit_of_work
 from domain.scoring.models import RunStatus, Score
 from domain.scoring.queries import get_run, run_shards, score_count
+from domain.scoring.reasons import render_all
 from tests.factories import make_customer
 from tests.worker.pipeline.factories import Population, add_customer, populate
 from worker import runs
@@ -87,7 +88,9 @@ def test_a_run_writes_one_sane_score_per_customer(engine: Engine, population: Po
         assert score["next_order_date"] >= population.as_of
         assert (score["reactivation_propensity"] is not None) == (score["recency_days"] >= 180)
         assert len(score["reasons"]) <= 3
-        assert all(isinstance(reason, str) and reason for reason in score["reasons"])
+        # Stored as what was found, put in words when read (in any shipped language).
+        assert all(set(reason) == {"feature", "raises", "value"} for reason in score["reasons"])
+        assert all(text for text in render_all(score["reasons"], "ru"))
         assert 1 <= len(score["cross_sell"]) <= 5
         for entry in score["cross_sell"]:
             assert set(entry) == {"product_id", "due_in_days"}

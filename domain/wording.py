@@ -1,0 +1,86 @@
+"""Words for readers of other languages: the domain's own gettext catalogs and number formats.
+
+What the domain says to people (why a customer scored as they did) is written in English
+and translated at reading time from `domain/texts/<language>/LC_MESSAGES/domain.po`,
+compiled in memory when first needed. Languages are those the sales assistant speaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+TEXTS_DIR = Path(__file__).resolve().parent / "texts"
+DOMAIN = "domain"
+ENGLISH = "en"
+TRANSLATED = ("es", "ru", "zh_Hans")
+# Chinese tags that mean simplified script; traditional (zh-tw, zh-hant...) is not shipped.
+SIMPLIFIED_CHINESE = {"zh", "zh-cn", "zh-sg", "zh-hans", "zh-hans-cn", "zh-hans-sg"}
+
+
+def language_of(tag: str | None) -> str:
+    """The shipped language a language tag ('es', 'ru-RU', 'zh-Hans') asks for; else English."""
+    if not tag:
+        return ENGLISH
+    tag = tag.strip().lower().replace("_", "-")
+    if tag.startswith("zh"):
+        return "zh_Hans" if tag in SIMPLIFIED_CHINESE else ENGLISH
+    primary = tag.split("-", 1)[0]
+    return primary if primary in TRANSLATED else ENGLISH
+
+
+def po_path(language: str, directory: Path = TEXTS_DIR) -> Path:
+    """Where a language's catalog lives."""
+    return directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def load_catalog(language: str, directory: Path = TEXTS_DIR) -> NullTranslations:
+    """One language's catalog, compiled in memory (English needs none)."""
+    if language == ENGLISH:
+        return NullTranslations()
+    with po_path(language, directory).open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+@dataclass(frozen=True)
+class Words:
+    """Translations and number formats for one language."""
+
+    language: str
+    translations: NullTranslations
+
+    def _(self, message: str) -> str:
+        """The message in this language."""
+        return self.translations.gettext(message)
+
+    def n_(self, singular: str, plural: str, count: float) -> str:
+        """The singular or plural message for `count` (a fraction reads like a plural)."""
+        whole = int(count) if float(count).is_integer() else 2
+        return self.translations.ngettext(singular, plural, whole)
+
+    def number(self, value: float, decimals: int = 1) -> str:
+        """A number with up to `decimals` decimals, e.g. '2.6' or '2,6'."""
+        pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+        return format_decimal(value, format=pattern, locale=self.language)
+
+    def percent(self, share: float) -> str:
+        """A share as a whole percentage, e.g. '60%' or '60 %'."""
+        return format_percent(share, locale=self.language)
+
+
+@lru_cache(maxsize=8)
+def words(tag: str | None = None) -> Words:
+    """The words of the shipped language a tag asks for (English when none matches)."""
+    language = language_of(tag)
+    return Words(language, load_catalog(language))
