@@ -203,9 +203,11 @@ class ApiClient:
 
     # --- suggestions -------------------------------------------------------------------
 
-    async def suggestions(self, actor: int, first: int, offset: int) -> list[SuggestionItem]:
-        """The caller's open suggestions, highest priority first."""
-        variables = {"first": first, "offset": offset}
+    async def suggestions(
+        self, actor: int, first: int, offset: int, language: str | None = None
+    ) -> list[SuggestionItem]:
+        """The caller's open suggestions, highest priority first, their reasons in `language`."""
+        variables = {"first": first, "offset": offset, "language": language}
         data = await self.execute(doc.SUGGESTIONS, variables, act_as=actor)
         return [SuggestionItem.parse(item) for item in data["mySuggestions"]]
 

@@ -110,9 +110,9 @@ query Reactivation($first: Int!, $offset: Int!, $language: String) {
 """
 
 SUGGESTIONS = """
-query MySuggestions($first: Int!, $offset: Int!) {
+query MySuggestions($first: Int!, $offset: Int!, $language: String) {
   mySuggestions(first: $first, offset: $offset) {
-    id type reason priority expiresAt channel
+    id type reason(language: $language) priority expiresAt channel
     customer { id name stage }
     offer { name }
   }

@@ -7,14 +7,18 @@ compiled in memory when first needed. Languages are those the sales assistant sp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 TEXTS_DIR = Path(__file__).resolve().parent / "texts"
@@ -77,6 +81,41 @@ class Words:
     def percent(self, share: float) -> str:
         """A share as a whole percentage, e.g. '60%' or '60 %'."""
         return format_percent(share, locale=self.language)
+
+    def day_month(self, day: date) -> str:
+        """'3 Dec' (as the language writes a day of a month)."""
+        if self.language == ENGLISH:
+            return f"{day.day} {day:%b}"
+        return format_skeleton("MMMd", day, locale=self.language)
+
+    def day_month_year(self, day: date) -> str:
+        """'3 Dec 2026' (as the language writes a date)."""
+        if self.language == ENGLISH:
+            return f"{day.day} {day:%b} {day.year}"
+        return format_skeleton("yMMMd", day, locale=self.language)
+
+    def relative_day(self, day: date, today: date) -> str:
+        """'today', 'yesterday', 'tomorrow' or 'on 3 Dec'."""
+        words = {0: "today", -1: "yesterday", 1: "tomorrow"}
+        word = words.get((day - today).days)
+        if word is not None:
+            return self._(word)
+        return self._("on {day}").format(day=self.day_month(day))
+
+    def listing(self, names: Sequence[str], shown: int = 2) -> str:
+        """'A', 'A and B', 'A, B and 3 more'."""
+        if len(names) <= 1:
+            return "".join(names)
+        if len(names) <= shown:
+            return self._("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])
+        return self._("{first} and {n} more").format(
+            first=", ".join(names[:shown]), n=self.number(len(names) - shown)
+        )
+
+    def money(self, minor: int, currency: str, exponent: int) -> str:
+        """An amount in minor units, e.g. '$1,234.50' or '1234,50 US$'."""
+        amount = Decimal(minor).scaleb(-exponent)
+        return format_currency(amount, currency, locale=self.language)
 
 
 @lru_cache(maxsize=8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -11,13 +12,13 @@ from api.types.customer import Customer
 from api.types.referral import Offer
 from api.types.staff import Staff
 from domain.suggestions.models import Suggestion as SuggestionRow
+from domain.triggers.reasons import render
 
 
 @strawberry.type(description="A reason to contact a customer, for the staff member who owns them.")
 class Suggestion:
     id: strawberry.ID
     type: str
-    reason: str
     priority: int
     status: str
     created_at: datetime
@@ -27,6 +28,19 @@ class Suggestion:
     staff_id: strawberry.Private[int | None]
     offer_id: strawberry.Private[int | None]
     channel_id: strawberry.Private[int | None]
+    # The English written when it was raised, and what the trigger found (for other words).
+    stored_reason: strawberry.Private[str]
+    reason_key: strawberry.Private[str | None]
+    reason_args: strawberry.Private[dict[str, Any] | None]
+
+    @strawberry.field(
+        description="Why, in `language` (en, es, ru, zh-Hans), days told from today; without "
+        "`language`, the English written when it was raised."
+    )
+    def reason(self, language: str | None = None) -> str:
+        if language is None:
+            return self.stored_reason
+        return render(self.reason_key, self.reason_args, self.stored_reason, language)
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer | None:
@@ -61,7 +75,9 @@ class Suggestion:
         return cls(
             id=strawberry.ID(str(row.id)),
             type=row.type,
-            reason=row.reason,
+            stored_reason=row.reason,
+            reason_key=row.reason_key,
+            reason_args=row.reason_args,
             priority=row.priority,
             status=row.status,
             created_at=row.created_at,

@@ -27,7 +27,7 @@ async def suggestions_page(chat: Chat, offset: int, notice: str | None = None) -
     """A page of open suggestions, each with Accept and Dismiss."""
     t = chat.t
     size = chat.page_size
-    items = await chat.api.suggestions(chat.actor, size + 1, max(0, offset))
+    items = await chat.api.suggestions(chat.actor, size + 1, max(0, offset), chat.t.language)
     shown = items[:size]
     if not shown and offset > 0:
         return await suggestions_page(chat, max(0, offset - size), notice)

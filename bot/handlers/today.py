@@ -36,7 +36,7 @@ async def today_page(chat: Chat, offset: int) -> Reply:
     """One page of today's contacts."""
     t = chat.t
     size = chat.page_size
-    items = await chat.api.suggestions(chat.actor, MAX_TODAY, 0)
+    items = await chat.api.suggestions(chat.actor, MAX_TODAY, 0, chat.t.language)
     if not items:
         return Reply(t._("Nobody to contact today — no open suggestions for your customers."))
     offset = max(0, min(offset, (len(items) - 1) // size * size))

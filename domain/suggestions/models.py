@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Index, String
 from sqlmodel import Field, SQLModel
 
 from domain.clock import utcnow
-from domain.columns import IdType, UTCDateTime
+from domain.columns import IdType, JsonType, UTCDateTime
 
 
 class SuggestionStatus(StrEnum):
@@ -32,6 +33,10 @@ class Suggestion(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff.id", sa_type=IdType)
     type: str = Field(sa_type=String(40))
     reason: str = Field(sa_type=String(500))
+    # The reason as what the trigger found, put in the reader's words when read (see
+    # domain.triggers.reasons); `reason` keeps the English of the moment it was raised.
+    reason_key: str | None = Field(default=None, sa_type=String(40))
+    reason_args: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     offer_id: int | None = Field(default=None, foreign_key="offer.id", sa_type=IdType)
     channel_id: int | None = Field(default=None, foreign_key="channel.id", sa_type=IdType)
     priority: int = Field(default=50)

@@ -154,6 +154,12 @@ def abandoned_cart(ctx: TriggerContext) -> list[Written]:
                 cart.candidate,
                 type=TriggerType.ABANDONED_CART,
                 reason=f"Added {what} to the cart {when} and didn't order",
+                reason_args={
+                    "items": cart.items,
+                    "categories": list(cart.categories),
+                    "day": day.isoformat(),
+                    "zone": cart.candidate["timezone"],
+                },
                 dedupe_key=f"cart:{customer_id}:{day.isoformat()}",
                 base_priority=cfg.priority,
                 offer_id=offer_id,
@@ -232,6 +238,11 @@ def category_interest(ctx: TriggerContext) -> list[Written]:
                 f"last {count_of(cfg.within_days, 'day')} without buying from it"
                 " — suggest a product from it"
             ),
+            reason_args={
+                "category": candidate["category"],
+                "views": candidate["views"],
+                "within_days": cfg.within_days,
+            },
             dedupe_key=(f"category:{customer_id}:{candidate['category'][:100]}:{ctx.as_of.date()}"),
             base_priority=cfg.priority,
             offer_id=offer_id,
@@ -264,6 +275,10 @@ def first_order(ctx: TriggerContext) -> list[Written]:
                 candidate,
                 type=TriggerType.FIRST_ORDER,
                 reason=f"First order {when} — welcome them and help them get started",
+                reason_args={
+                    "day": candidate["first_order_at"].astimezone(tz).date().isoformat(),
+                    "zone": candidate["timezone"],
+                },
                 dedupe_key=f"first_order:{candidate['customer_id']}",
                 base_priority=cfg.priority,
                 offer_id=offer_id,
@@ -341,6 +356,11 @@ def sleeping_high_value(ctx: TriggerContext) -> list[Written]:
                     f"Asleep since {day_month_year(since)}{worth}"
                     " — worth a personal call to win them back"
                 ),
+                reason_args={
+                    "since": since.isoformat(),
+                    "clv_minor": candidate["clv"],
+                    "spent_minor": candidate["net_revenue_minor"],
+                },
                 dedupe_key=f"sleeping_high_value:{candidate['customer_id']}:{since.isoformat()}",
                 base_priority=cfg.priority,
                 offer_id=offer_id,

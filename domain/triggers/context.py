@@ -96,6 +96,7 @@ class TriggerContext:
         *,
         type: TriggerType,
         reason: str,
+        reason_args: dict[str, Any],
         dedupe_key: str,
         base_priority: int,
         offer_id: int | None,
@@ -107,6 +108,9 @@ class TriggerContext:
             "staff_id": candidate["staff_id"],
             "type": str(type),
             "reason": clip(reason),
+            # Keyed by the trigger type: what domain.triggers.reasons renders it with.
+            "reason_key": str(type),
+            "reason_args": reason_args,
             "offer_id": offer_id,
             "channel_id": candidate["channel_id"],
             "priority": self.priority(base_priority, candidate["stage"]),

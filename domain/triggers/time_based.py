@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import String, case, cast, exists, extract, literal, null, select
 from sqlmodel import col
 
-from domain.columns import IdType, UTCDateTime
+from domain.columns import IdType, JsonType, UTCDateTime
 from domain.customers.models import Customer
 from domain.stages.vocabulary import Stage
 from domain.suggestions.models import Suggestion, SuggestionStatus
@@ -73,6 +73,11 @@ def birthday(ctx: TriggerContext) -> list[Written]:
                 candidate,
                 type=TriggerType.BIRTHDAY,
                 reason=f"Birthday {when}{leapling} — send a birthday treat",
+                reason_args={
+                    "day": day.isoformat(),
+                    "leapling": bool(leapling),
+                    "zone": "UTC",  # birthdays are counted in UTC days (as_of.date())
+                },
                 dedupe_key=f"birthday:{candidate['customer_id']}:{day.year}",
                 base_priority=cfg.priority,
                 offer_id=offer_id,
@@ -100,6 +105,10 @@ def days_after_first_order(ctx: TriggerContext) -> list[Written]:
                 f"({day_month_year(candidate['first_order_at'].date())})"
                 " — check in and suggest what to buy next"
             ),
+            reason_args={
+                "days": cfg.days,
+                "first_order": candidate["first_order_at"].date().isoformat(),
+            },
             dedupe_key=f"days_after_first_order:{candidate['customer_id']}:{cfg.days}",
             base_priority=cfg.priority,
             offer_id=offer_id,
@@ -133,6 +142,11 @@ def _holiday(ctx: TriggerContext, holiday: Holiday) -> list[Written]:
         col(Customer.owner_id),
         literal(str(TriggerType.HOLIDAY), String),
         literal(reason, String),
+        literal(str(TriggerType.HOLIDAY), String),
+        literal(
+            {"name": holiday.name, "on": holiday.on.isoformat(), "action": holiday.action},
+            JsonType,
+        ),
         cast(null(), IdType) if offer_id is None else literal(offer_id, IdType),
         ctx.channel_id,
         case((col(Customer.stage) == Stage.LOYAL, boosted), else_=holiday.priority),
@@ -146,6 +160,8 @@ def _holiday(ctx: TriggerContext, holiday: Holiday) -> list[Written]:
         "staff_id",
         "type",
         "reason",
+        "reason_key",
+        "reason_args",
         "offer_id",
         "channel_id",
         "priority",

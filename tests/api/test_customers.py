@@ -8,11 +8,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from domain.clock import utcnow
 from domain.db import unit_of_work
 from domain.scoring.reasons import stored
 from domain.staff.models import StaffRole, TokenRole
 from domain.stages.models import StageChange
-from tests.api.factories import gql, make_run, make_score, make_token
+from tests.api.factories import gql, make_run, make_score, make_suggestion, make_token
 from tests.factories import (
     channel,
     days_ago,
@@ -343,3 +344,33 @@ async def test_score_reasons_read_in_the_language_asked_for(
         "reasons": ["sin actividad desde hace 7 meses", "written by hand"],
         "english": ["silent for 7 months", "written by hand"],
     }
+
+
+async def test_suggestion_reasons_read_in_the_language_asked_for(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    token, staff_id = make_token(engine, TokenRole.SALES, staff_role=StaffRole.SALES)
+    today = utcnow().date()
+    with unit_of_work(engine) as session:
+        customer = make_customer(session, owner_id=staff_id)
+        make_suggestion(
+            session,
+            customer,
+            staff_id,
+            type="abandoned_cart",
+            reason="Added 2 items (toys) to the cart today and didn't order",
+            reason_key="abandoned_cart",
+            reason_args={"items": 2, "categories": ["toys"], "day": str(today), "zone": "UTC"},
+            priority=90,
+        )
+        make_suggestion(session, customer, staff_id, reason="written by hand", priority=10)
+    query = """query ($language: String) { mySuggestions {
+      reason(language: $language) written: reason } }"""
+    body = await gql(client, query, {"language": "ru"}, token=token)
+    assert body["data"]["mySuggestions"] == [
+        {
+            "reason": "Добавил(а) 2 товара (toys) в корзину сегодня и не оформил(а) заказ",
+            "written": "Added 2 items (toys) to the cart today and didn't order",
+        },
+        {"reason": "written by hand", "written": "written by hand"},
+    ]

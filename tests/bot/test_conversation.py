@@ -501,3 +501,26 @@ async def test_a_spanish_reader_sees_why_in_spanish(
         "  • compra cada 6 semanas de media",
         "  • ha pedido 2 veces",
     ]
+
+
+async def test_today_tells_a_russian_reader_why_in_russian(
+    engine: Engine, conversation: Conversation
+) -> None:
+    staff_id, _ = linked_staff(engine, ANN)
+    customer_id = vip_customer(engine, staff_id)
+    open_suggestion(
+        engine,
+        customer_id,
+        staff_id,
+        type="days_after_first_order",
+        reason="180 days since their first order (10 Jun 2026) — check in and ...",
+        reason_key="days_after_first_order",
+        reason_args={"days": 180, "first_order": "2026-06-10"},
+    )
+
+    reply = await conversation.command(ann(language="ru"), "today", [])
+
+    assert (
+        "   Почему: 180 дней с первого заказа (10 июн. 2026\u202fг.) — свяжитесь и предложите, "
+        "что купить дальше" in reply.text.splitlines()
+    )

@@ -189,3 +189,26 @@ async def test_the_digest_job_delivers_through_the_bot_api(
     (message,) = outbox(engine)
     assert message.status == OutboxStatus.SENT
     assert message.provider_message_id == str(digest.message_id)
+
+
+def test_an_alert_tells_why_in_the_staff_language(engine: Engine) -> None:
+    staff_id, _ = linked_staff(engine, 5001, language="es")
+    customer_id = vip_customer(engine, staff_id)
+    suggestion_id = open_suggestion(
+        engine,
+        customer_id,
+        staff_id,
+        type="category_interest",
+        reason="Viewed toys 3 times in the last 7 days without buying from it — ...",
+        reason_key="category_interest",
+        reason_args={"category": "toys", "views": 3, "within_days": 7},
+    )
+
+    with unit_of_work(engine) as session:
+        enqueue_alerts(session=session, suggestion_ids=[suggestion_id])
+
+    (message,) = outbox(engine)
+    assert message.body.splitlines()[0] == (
+        f"🔔 Maria Lopez (#{customer_id}): Vio toys 3 veces en los últimos 7 días sin comprar"
+        " de ahí — sugiérele un producto"
+    )

@@ -40,6 +40,7 @@ from domain.staff.models import Staff
 from domain.suggestions.models import Suggestion
 from domain.suggestions.queries import suggestions_by_ids
 from domain.suggestions.service import list_open
+from domain.triggers.reasons import render
 from domain.triggers.wording import zone
 from worker.jobs.delivery import deliver_pending
 from worker.queue import DELIVERY
@@ -98,11 +99,16 @@ def render_digest(
     ]
     for number, item in enumerate(items, 1):
         who = names.get(item.customer_id) or f"#{item.customer_id}"
-        lines.append(f"{number}. {who} (#{item.customer_id}) — {item.reason}")
+        lines.append(f"{number}. {who} (#{item.customer_id}) — {_reason(staff, item)}")
         if item.offer_id in offers:
             lines.append("   " + _("Offer: {offer}").format(offer=offers[item.offer_id]))
     lines.append(_("Send /today to the bot for the list with buttons."))
     return "\n".join(lines)
+
+
+def _reason(staff: Staff, item: Suggestion) -> str:
+    """Why, in the staff member's language."""
+    return render(item.reason_key, item.reason_args, item.reason, staff.language)
 
 
 def render_alert(staff: Staff, item: Suggestion, name: str | None, offer: str | None) -> str:
@@ -110,7 +116,7 @@ def render_alert(staff: Staff, item: Suggestion, name: str | None, offer: str | 
     _ = translations(staff.language).gettext
     lines = [
         _("🔔 {name} (#{id}): {reason}").format(
-            name=name or f"#{item.customer_id}", id=item.customer_id, reason=item.reason
+            name=name or f"#{item.customer_id}", id=item.customer_id, reason=_reason(staff, item)
         )
     ]
     if offer:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from domain.scoring.reasons import render_all, stored
-from domain.wording import TRANSLATED, language_of, po_path
+from domain.wording import language_of
 
-SOURCE = Path("domain/scoring/reasons.py")
 FOUND = [
     stored("recency_days", False, 213.0),
     stored("frequency", True, 1.0),
@@ -93,26 +89,3 @@ def test_written_reasons_and_unknown_languages_stay_as_they_are() -> None:
     ]
     assert language_of("zh-TW") == "en"
     assert language_of(None) == "en"
-
-
-def messages_in_source() -> set[str]:
-    text = SOURCE.read_text(encoding="utf-8")
-    singles = re.findall(r'w\._\(\s*"((?:[^"\\]|\\.)*)"', text)
-    plurals = re.findall(r'w\.n_\(\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)"', text)
-    return set(singles) | {singular for singular, _ in plurals}
-
-
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_every_reason_is_translated_with_the_same_placeholders(language: str) -> None:
-    with po_path(language).open("rb") as source:
-        catalog = read_po(source, locale=language)
-    entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
-    assert set(entries) == messages_in_source()
-    for message in entries.values():
-        ids = [message.id] if isinstance(message.id, str) else list(message.id)
-        strings = [message.string] if isinstance(message.string, str) else list(message.string)
-        assert len(strings) == (1 if isinstance(message.id, str) else catalog.num_plurals)
-        wanted = set(re.findall(r"{\w+}", ids[0]))
-        for string in strings:
-            assert string, f"{language}: {ids[0]!r} is not translated"
-            assert set(re.findall(r"{\w+}", string)) == wanted, (language, ids[0], string)
