@@ -45,16 +45,21 @@ def po_path(language: str, directory: Path = TEXTS_DIR) -> Path:
     return directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def load_catalog(language: str, directory: Path = TEXTS_DIR) -> NullTranslations:
-    """One language's catalog, compiled in memory (English needs none)."""
-    if language == ENGLISH:
-        return NullTranslations()
-    with po_path(language, directory).open("rb") as source:
-        catalog = read_po(source, locale=language, domain=DOMAIN)
+def compile_po(path: Path, language: str, domain: str) -> Translations:
+    """A gettext catalog read from its .po file and compiled in memory (no .mo build step)."""
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=domain)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return Translations(compiled, domain=domain)
+
+
+def load_catalog(language: str, directory: Path = TEXTS_DIR) -> NullTranslations:
+    """One language's catalog of the domain's sentences (English needs none)."""
+    if language == ENGLISH:
+        return NullTranslations()
+    return compile_po(po_path(language, directory), language, DOMAIN)
 
 
 @dataclass(frozen=True)

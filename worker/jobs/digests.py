@@ -20,11 +20,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +39,7 @@ from domain.suggestions.queries import suggestions_by_ids
 from domain.suggestions.service import list_open
 from domain.triggers.reasons import render
 from domain.triggers.wording import zone
+from domain.wording import compile_po, language_of
 from worker.jobs.delivery import deliver_pending
 from worker.queue import DELIVERY
 from worker.queue import enqueue as enqueue_job
@@ -76,15 +74,8 @@ class DigestCounts:
 @lru_cache
 def translations(language: str) -> Translations:
     """The bot's catalog for a staff member's language (English when it is not shipped)."""
-    tag = language.strip().replace("-", "_")
-    candidates = [tag, tag.split("_", 1)[0], "zh_Hans" if tag.lower().startswith("zh") else ""]
-    found = next((c for c in candidates if c and (CATALOGS / c).is_dir()), "en")
-    with (CATALOGS / found / "LC_MESSAGES" / "bot.po").open("rb") as source:
-        catalog = read_po(source, locale=found, domain="bot")
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain="bot")
+    shipped = language_of(language)
+    return compile_po(CATALOGS / shipped / "LC_MESSAGES" / "bot.po", shipped, "bot")
 
 
 def render_digest(
