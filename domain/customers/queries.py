@@ -304,22 +304,35 @@ def _plain_page(order: CustomerOrder, descending: bool, paged: bool) -> DriverQu
     """The statement of an unfiltered page: binds `limit`, and `after_id` (`after_value`)."""
     key = _SORT_KEYS[order]
     statement = sa.select(*_RECORD_COLUMNS, key)
-    by_id = order is CustomerOrder.ID
     if paged:
-        after_id = bindparam("after_id", type_=CUSTOMER.c.id.type)
-        if by_id:
-            # The id is the whole key: a plain comparison PostgreSQL plans once, where a
-            # row comparison gets planned afresh for every page.
-            position: ColumnElement[Any] = CUSTOMER.c.id
-            bound: ColumnElement[Any] = after_id
-        else:
-            position = tuple_(key, CUSTOMER.c.id)
-            # Typed binds, so a datetime is stored-format on SQLite like the column it meets.
-            bound = tuple_(bindparam("after_value", type_=key.type), after_id)
-        statement = statement.where(position < bound if descending else position > bound)
-    keys = [key] if by_id else [key, CUSTOMER.c.id]
+        after = (
+            bindparam("after_value", type_=key.type),
+            bindparam("after_id", type_=CUSTOMER.c.id.type),
+        )
+        statement = _after(statement, order, descending, after)
+    keys = [key] if order is CustomerOrder.ID else [key, CUSTOMER.c.id]
     statement = statement.order_by(*(k.desc() for k in keys) if descending else keys)
     return DriverQuery(statement.limit(bindparam("limit", type_=sa.Integer())))
+
+
+def _after(
+    statement: Select[Any],
+    order: CustomerOrder,
+    descending: bool,
+    after: tuple[ColumnElement[Any], ColumnElement[Any]],
+) -> Select[Any]:
+    """The statement kept to rows past the keyset position (sort value, id), both typed binds
+    (so a datetime is stored-format on SQLite like the column it meets)."""
+    value, after_id = after
+    if order is CustomerOrder.ID:
+        # The id is the whole key: a plain comparison PostgreSQL plans once, where a row
+        # comparison gets planned afresh for every page.
+        position: ColumnElement[Any] = CUSTOMER.c.id
+        bound: ColumnElement[Any] = after_id
+    else:
+        position = tuple_(_SORT_KEYS[order], CUSTOMER.c.id)
+        bound = tuple_(value, after_id)
+    return statement.where(position < bound if descending else position > bound)
 
 
 def customer_page(
@@ -350,14 +363,8 @@ def customer_page(
     else:
         statement = _filtered(session, sa.select(*_RECORD_COLUMNS, key), filters, scores)
         if after is not None:
-            after_id = literal(after[1], CUSTOMER.c.id.type)
-            if order is CustomerOrder.ID:
-                position: ColumnElement[Any] = CUSTOMER.c.id
-                bound: ColumnElement[Any] = after_id
-            else:
-                position = tuple_(key, CUSTOMER.c.id)
-                bound = tuple_(literal(after[0], key.type), after_id)
-            statement = statement.where(position < bound if descending else position > bound)
+            bound = (literal(after[0], key.type), literal(after[1], CUSTOMER.c.id.type))
+            statement = _after(statement, order, descending, bound)
         keys = [key] if order is CustomerOrder.ID else [key, CUSTOMER.c.id]
         if order is CustomerOrder.ID and len((filters.search or "").strip()) >= TRIGRAM:
             # Ordered by an expression, so the planner cannot walk the primary key and filter
